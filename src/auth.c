@@ -1,0 +1,295 @@
+/*
+ * auth.c: the login, step by step (DESIGN §1), account management and the
+ * password stack (§6).  Each step that refuses says why in the one log line
+ * written per authentication:
+ *
+ *   pam_ropc(SERVICE:auth): authentication outcome=NAME code=PAM_... user="..."
+ *     rhost="..." service="..." http=STATUS elapsed_ms=N detail="..."
+ *     [idp_error="..." idp_description="..."]
+ *
+ * Every field from outside is sanitised; no password, secret, token,
+ * request or response body is ever part of it.
+ */
+#include "auth.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <security/pam_ext.h>
+#include <security/pam_modutil.h>
+
+#include "classify.h"
+#include "env.h"
+#include "form.h"
+#include "http.h"
+#include "logging.h"
+#include "options.h"
+#include "user.h"
+
+/* Everything one authentication produces, for its log line. */
+struct attempt {
+	struct timespec start;
+	enum ropc_outcome outcome;
+	int code;               /* the PAM code returned */
+	long http;
+	char detail[600];       /* a verdict's detail and libcurl's error */
+	const struct ropc_idp_error *idp;
+};
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)((now.tv_sec - start->tv_sec) * 1000 +
+		      (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+static void
+log_attempt(struct ropc_ctx *ctx, const struct attempt *a)
+{
+	const struct ropc_outcome_info *info = ropc_outcome_info(a->outcome);
+	char user[300], rhost[300], service[140], detail[700];
+	char code[140] = "", desc[600] = "", extra[800] = "";
+	const char *u = ctx->user != NULL ? ctx->user : "";
+	const char *r = ctx->rhost != NULL ? ctx->rhost : "";
+
+	ropc_sanitize(u, strlen(u), user, sizeof(user));
+	ropc_sanitize(r, strlen(r), rhost, sizeof(rhost));
+	ropc_sanitize(ctx->service, strlen(ctx->service), service, sizeof(service));
+	ropc_sanitize(a->detail, strlen(a->detail), detail, sizeof(detail));
+	if (a->idp != NULL && (a->idp->code[0] != '\0' || a->idp->description[0] != '\0')) {
+		ropc_sanitize(a->idp->code, strlen(a->idp->code), code, sizeof(code));
+		ropc_sanitize(a->idp->description, strlen(a->idp->description), desc,
+			      sizeof(desc));
+		snprintf(extra, sizeof(extra), " idp_error=\"%s\" idp_description=\"%s\"%s%s",
+			 code, desc, a->idp->codes[0] != '\0' ? " idp_codes=" : "",
+			 a->idp->codes);
+	}
+	ropc_log(ctx, info->log_priority,
+		 "authentication outcome=%s code=%s user=\"%s\" rhost=\"%s\" service=\"%s\" "
+		 "http=%ld elapsed_ms=%ld detail=\"%s\"%s",
+		 info->name, ropc_pam_code_name(a->code), user, rhost, service,
+		 a->http, elapsed_ms(&a->start), detail, extra);
+}
+
+/* Decide outcome o; returns its PAM code. */
+static int
+decide(struct attempt *a, enum ropc_outcome o, const char *detail)
+{
+	a->outcome = o;
+	a->code = ropc_outcome_info(o)->pam_code;
+	if (detail != NULL)
+		snprintf(a->detail, sizeof(a->detail), "%s", detail);
+	return a->code;
+}
+
+/* Tell the person why, unless the application asked for silence. */
+static void
+tell(struct ropc_ctx *ctx, enum ropc_outcome o)
+{
+	const char *msg = ropc_outcome_info(o)->message;
+
+	if (msg != NULL && !(ctx->flags & PAM_SILENT))
+		pam_error(ctx->pamh, "%s", msg);
+}
+
+const char *
+ropc_password_check(const char *password)
+{
+	if (password == NULL || password[0] == '\0')
+		return "empty password";
+	if (strnlen(password, PAM_MAX_RESP_SIZE) >= PAM_MAX_RESP_SIZE)
+		return "password of PAM_MAX_RESP_SIZE bytes or more";
+	if (strcmp(password, ROPC_SSHD_JUNK_PASSWORD) == 0)
+		return "sshd's stand-in password for a user it refuses";
+	return NULL;
+}
+
+static void
+free_user(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+/* Ask the IdP.  Fills a and v; returns the PAM code. */
+static int
+ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
+	struct ropc_verdict *v)
+{
+	const struct ropc_settings *s = ctx->settings;
+	struct ropc_http_result res;
+	struct ropc_buf body;
+	char *idp_user;
+	int rc;
+
+	idp_user = ropc_user_map(s->username_format, ctx->user);
+	if (idp_user == NULL)
+		return decide(a, ROPC_OUT_INTERNAL, "out of memory");
+	ropc_buf_init(&body, ROPC_MAX_BODY);
+	ropc_http_result_init(&res);
+	if (ropc_form_build(s, idp_user, password, &body) < 0) {
+		rc = decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
+		goto out;
+	}
+	ropc_debug(ctx, "auth: asking %s for %s", s->token_endpoint, idp_user);
+	if (ropc_http_post(ctx, &body, &res) < 0) {
+		rc = decide(a, ROPC_OUT_INTERNAL, res.error);
+		goto out;
+	}
+	ropc_buf_free(&body);
+	a->http = res.status;
+	ropc_classify(s, &res, v);
+	a->idp = &v->idp;
+	rc = decide(a, v->outcome, v->detail);
+	if (res.net != ROPC_NET_OK && res.error[0] != '\0')
+		snprintf(a->detail, sizeof(a->detail), "%s: %s", v->detail, res.error);
+out:
+	ropc_buf_free(&body);
+	ropc_http_result_free(&res);
+	free(idp_user);
+	return rc;
+}
+
+int
+ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
+{
+	struct attempt a = { .http = 0 };
+	struct ropc_verdict v;
+	const char *user = NULL, *password = NULL, *why;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	clock_gettime(CLOCK_MONOTONIC, &a.start);
+	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) == PAM_SUCCESS)
+		ctx->user = user;
+
+	if (settings_rc == PAM_BUF_ERR) {
+		decide(&a, ROPC_OUT_INTERNAL, "out of memory reading the settings");
+		rc = a.code = PAM_BUF_ERR;
+		goto done;
+	}
+	if (settings_rc != PAM_SUCCESS) {
+		rc = decide(&a, ROPC_OUT_MISCONFIGURED,
+			    "settings refused; see the config: lines before this one");
+		goto done;
+	}
+
+	/* Step 2: who. */
+	rc = pam_get_user(ctx->pamh, &user, NULL);
+	if (rc != PAM_SUCCESS) {
+		decide(&a, ROPC_OUT_INTERNAL, "pam_get_user failed");
+		a.code = rc;
+		goto done;
+	}
+	ctx->user = user;
+	why = ropc_user_check(user);
+	if (why != NULL) {
+		rc = decide(&a, ROPC_OUT_UNKNOWN_USER, why);
+		goto done;
+	}
+	if (ctx->settings->require_local_user &&
+	    pam_modutil_getpwnam(ctx->pamh, user) == NULL) {
+		rc = decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account (require_local_user)");
+		goto done;
+	}
+
+	/* Step 3: the password. */
+	if (ctx->settings->use_first_pass) {
+		rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, (const void **)&password);
+		if (rc != PAM_SUCCESS || password == NULL) {
+			rc = decide(&a, ROPC_OUT_REJECTED_INPUT,
+				    "use_first_pass: no password from an earlier module");
+			goto done;
+		}
+	} else {
+		rc = pam_get_authtok(ctx->pamh, PAM_AUTHTOK, &password, NULL);
+		if (rc != PAM_SUCCESS) {
+			decide(&a, ROPC_OUT_REJECTED_INPUT, "no password was entered");
+			a.code = rc;
+			goto done;
+		}
+	}
+	why = ropc_password_check(password);
+	if (why != NULL) {
+		rc = decide(&a, ROPC_OUT_REJECTED_INPUT, why);
+		goto done;
+	}
+
+	/* Steps 4 and 5: ask, classify. */
+	rc = ask_idp(ctx, &a, password, &v);
+	tell(ctx, a.outcome);
+
+	/* Step 6: hand the tokens to the session. */
+	if (a.outcome == ROPC_OUT_SUCCESS) {
+		char *copy;
+
+		rc = ropc_env_export(ctx, &v.tokens, time(NULL));
+		if (rc == PAM_SUCCESS) {
+			copy = strdup(user);
+			if (copy == NULL ||
+			    pam_set_data(ctx->pamh, ROPC_DATA_USER, copy, free_user) != PAM_SUCCESS) {
+				free(copy);
+				rc = PAM_BUF_ERR;
+			}
+		}
+		if (rc != PAM_SUCCESS) {
+			decide(&a, ROPC_OUT_INTERNAL, "cannot store the tokens in the PAM environment");
+			a.code = rc;
+		}
+	}
+done:
+	log_attempt(ctx, &a);
+	/* Step 7: every token copy goes. */
+	ropc_verdict_free(&v);
+	return a.code;
+}
+
+int
+ropc_account(struct ropc_ctx *ctx, int settings_rc)
+{
+	const char *user = NULL, *authed = NULL, *token;
+	char var[128];
+
+	if (settings_rc != PAM_SUCCESS) {
+		ropc_log(ctx, LOG_ERR, "account: settings refused; failing closed");
+		return settings_rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_SERVICE_ERR;
+	}
+	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
+	    user == NULL)
+		return PAM_IGNORE;
+	if (pam_get_data(ctx->pamh, ROPC_DATA_USER, (const void **)&authed) == PAM_SUCCESS &&
+	    authed != NULL && strcmp(authed, user) == 0) {
+		ropc_debug(ctx, "account: authenticated by this module in this transaction");
+		return PAM_SUCCESS;
+	}
+	/* sshd authenticates in a child process; only the PAM environment
+	 * comes back from it. */
+	if (ropc_env_name(ctx->settings->env_prefix, ROPC_ENV_ACCESS_TOKEN, var,
+			  sizeof(var)) == 0 &&
+	    (token = pam_getenv(ctx->pamh, var)) != NULL && token[0] != '\0') {
+		ropc_debug(ctx, "account: %s is set in the PAM environment", var);
+		return PAM_SUCCESS;
+	}
+	ropc_debug(ctx, "account: not authenticated by this module; ignoring");
+	return PAM_IGNORE;
+}
+
+int
+ropc_chauthtok(struct ropc_ctx *ctx)
+{
+	if (!(ctx->flags & PAM_UPDATE_AUTHTOK)) {
+		if (!(ctx->flags & PAM_SILENT))
+			pam_error(ctx->pamh,
+				  "passwords are changed at the identity provider, not here");
+		ropc_log(ctx, LOG_NOTICE,
+			 "password: change refused; passwords are changed at the identity provider");
+	}
+	return PAM_AUTHTOK_ERR;
+}

@@ -1,0 +1,35 @@
+/*
+ * auth.h: what each PAM entry point does, decided in one place each.
+ */
+#ifndef ROPC_AUTH_H
+#define ROPC_AUTH_H
+
+#include "common.h"
+
+/* The name under which pam_sm_authenticate records, with pam_set_data,
+ * the user it authenticated, for pam_sm_acct_mgmt. */
+#define ROPC_DATA_USER "pam_ropc_authenticated_user"
+
+/* sshd's stand-in password for users it will not let in. */
+#define ROPC_SSHD_JUNK_PASSWORD "\b\n\r\177INCORRECT"
+
+/*
+ * The login (DESIGN §1).  settings_rc is what ropc_settings_load
+ * returned: anything but PAM_SUCCESS fails closed with a log line.
+ * Returns the PAM code of the outcome (see outcome.c), or the code of a
+ * failing libpam call (PAM_CONV_ERR, PAM_BUF_ERR...).
+ */
+ROPC_HIDDEN int ropc_authenticate(struct ropc_ctx *ctx, int settings_rc);
+
+/* Account management: PAM_SUCCESS when this module authenticated the user
+ * in this transaction, else PAM_IGNORE (or PAM_SERVICE_ERR when the
+ * settings cannot be trusted). */
+ROPC_HIDDEN int ropc_account(struct ropc_ctx *ctx, int settings_rc);
+
+/* Password changes are made at the IdP: PAM_AUTHTOK_ERR and a message. */
+ROPC_HIDDEN int ropc_chauthtok(struct ropc_ctx *ctx);
+
+/* Whether the password may be sent: NULL, or why not (for the log). */
+ROPC_HIDDEN const char *ropc_password_check(const char *password);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * env.c: the PAM environment (see env.h).  Every NAME=value string is
+ * built in memory we wipe; libpam keeps its own copy (and overwrites it
+ * when the environment is dropped).  No value is ever logged.
+ */
+#include "env.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <security/pam_appl.h>
+
+#include "logging.h"
+#include "options.h"
+
+int
+ropc_env_name(const char *prefix, const char *name, char *out, size_t outsize)
+{
+	int n = snprintf(out, outsize, "%s%s", prefix, name);
+
+	return n < 0 || (size_t)n >= outsize ? -1 : 0;
+}
+
+static int
+put(struct ropc_ctx *ctx, const char *name, const char *value)
+{
+	char var[128];
+	size_t n;
+	char *s;
+	int rc;
+
+	if (ropc_env_name(ctx->settings->env_prefix, name, var, sizeof(var)) < 0)
+		return PAM_BUF_ERR;
+	n = strlen(var) + 1 + strlen(value) + 1;
+	s = malloc(n);
+	if (s == NULL)
+		return PAM_BUF_ERR;
+	snprintf(s, n, "%s=%s", var, value);
+	rc = pam_putenv(ctx->pamh, s);
+	ropc_wipe(s, n);
+	free(s);
+	if (rc != PAM_SUCCESS)
+		ropc_log(ctx, LOG_ERR, "env: cannot set %s: %s", var,
+			 pam_strerror(ctx->pamh, rc));
+	else
+		ropc_debug(ctx, "env: set %s", var);
+	return rc;
+}
+
+int
+ropc_env_export(struct ropc_ctx *ctx, const struct ropc_tokens *t, time_t now)
+{
+	const struct ropc_settings *s = ctx->settings;
+	int rc;
+
+	if (!s->export_token) {
+		ropc_debug(ctx, "env: export_token=no, nothing exported");
+		return PAM_SUCCESS;
+	}
+	rc = put(ctx, ROPC_ENV_ACCESS_TOKEN, t->access_token);
+	if (rc == PAM_SUCCESS && t->token_type != NULL)
+		rc = put(ctx, ROPC_ENV_TOKEN_TYPE, t->token_type);
+	if (rc == PAM_SUCCESS && t->expires_in > 0) {
+		char when[32];
+
+		snprintf(when, sizeof(when), "%lld", (long long)now + t->expires_in);
+		rc = put(ctx, ROPC_ENV_EXPIRES_AT, when);
+	}
+	if (rc == PAM_SUCCESS && t->scope != NULL)
+		rc = put(ctx, ROPC_ENV_SCOPE, t->scope);
+	if (rc == PAM_SUCCESS && s->export_id_token && t->id_token != NULL)
+		rc = put(ctx, ROPC_ENV_ID_TOKEN, t->id_token);
+	if (rc == PAM_SUCCESS && s->export_refresh_token && t->refresh_token != NULL)
+		rc = put(ctx, ROPC_ENV_REFRESH_TOKEN, t->refresh_token);
+	return rc;
+}

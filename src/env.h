@@ -1,0 +1,32 @@
+/*
+ * env.h: handing the tokens to the session through the PAM environment
+ * (pam_putenv in pam_sm_authenticate: sshd carries PAM environment
+ * variables from its authentication child into the session; it does not
+ * carry pam_set_data).
+ */
+#ifndef ROPC_ENV_H
+#define ROPC_ENV_H
+
+#include <time.h>
+#include "common.h"
+#include "response.h"
+
+/* The names, after the prefix. */
+#define ROPC_ENV_ACCESS_TOKEN "ACCESS_TOKEN"
+#define ROPC_ENV_TOKEN_TYPE "TOKEN_TYPE"
+#define ROPC_ENV_EXPIRES_AT "EXPIRES_AT"
+#define ROPC_ENV_SCOPE "SCOPE"
+#define ROPC_ENV_ID_TOKEN "ID_TOKEN"
+#define ROPC_ENV_REFRESH_TOKEN "REFRESH_TOKEN"
+
+/* prefix + name into out; 0, or -1 when it does not fit. */
+ROPC_HIDDEN int ropc_env_name(const char *prefix, const char *name, char *out,
+			      size_t outsize);
+
+/* Put the tokens into the PAM environment as the settings say (nothing
+ * with export_token=no).  now is the time the answer arrived, for
+ * EXPIRES_AT.  Returns a PAM code. */
+ROPC_HIDDEN int ropc_env_export(struct ropc_ctx *ctx, const struct ropc_tokens *t,
+				time_t now);
+
+#endif

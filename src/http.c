@@ -1,0 +1,201 @@
+/*
+ * http.c: the token endpoint request (see http.h).  What the handle
+ * allows: HTTPS only, TLS 1.2 or newer, peer and host verification always
+ * on (no option turns them off), no redirects, no proxy unless the config
+ * names one (so https_proxy in a user's environment cannot steer a setuid
+ * program), no signals, connect and total timeouts, no compression, and a
+ * cap on the answer's size.
+ */
+#include "http.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <curl/curl.h>
+
+#include "form.h"
+#include "logging.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static CURLcode init_result = CURLE_FAILED_INIT;
+
+static void
+global_init(void)
+{
+	init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int
+ropc_http_global_init(void)
+{
+	if (pthread_once(&init_once, global_init) != 0)
+		return -1;
+	return init_result == CURLE_OK ? 0 : -1;
+}
+
+void
+ropc_http_result_init(struct ropc_http_result *res)
+{
+	res->net = ROPC_NET_ERROR;
+	res->status = 0;
+	ropc_buf_init(&res->body, ROPC_MAX_RESPONSE);
+	res->error[0] = '\0';
+}
+
+void
+ropc_http_result_free(struct ropc_http_result *res)
+{
+	ropc_buf_free(&res->body);
+}
+
+/* libcurl write callback: keep at most ROPC_MAX_RESPONSE bytes; returning
+ * less than asked makes libcurl stop with CURLE_WRITE_ERROR. */
+static size_t
+on_data(char *p, size_t size, size_t nmemb, void *userdata)
+{
+	struct ropc_http_result *res = userdata;
+	size_t n = size * nmemb;
+
+	if (ropc_buf_append(&res->body, p, n) < 0) {
+		res->net = ROPC_NET_TOO_BIG;
+		return 0;
+	}
+	return n;
+}
+
+static enum ropc_net
+net_class(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return ROPC_NET_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ROPC_NET_TIMEOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		return ROPC_NET_CONNECT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_USE_SSL_FAILED:
+		return ROPC_NET_TLS;
+	case CURLE_FILESIZE_EXCEEDED:
+		return ROPC_NET_TOO_BIG;
+	default:
+		return ROPC_NET_ERROR;
+	}
+}
+
+/* Set an option; on failure remember which, for the log. */
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (curl_easy_setopt(h, opt, val) != CURLE_OK) {               \
+			snprintf(res->error, sizeof(res->error),               \
+				 "libcurl refused option %s", #opt);           \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+
+int
+ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
+	       struct ropc_http_result *res)
+{
+	const struct ropc_settings *s = ctx->settings;
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *headers = NULL, *tail;
+	struct ropc_buf auth;
+	CURL *h = NULL;
+	CURLcode rc;
+	int ret = -1;
+
+	ropc_buf_init(&auth, 16 * 1024);
+	errbuf[0] = '\0';
+	if (ropc_http_global_init() < 0) {
+		snprintf(res->error, sizeof(res->error), "curl_global_init failed");
+		goto out;
+	}
+	h = curl_easy_init();
+	if (h == NULL) {
+		snprintf(res->error, sizeof(res->error), "curl_easy_init failed");
+		goto out;
+	}
+
+	headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	if (headers == NULL ||
+	    (tail = curl_slist_append(headers, "Accept: application/json")) == NULL ||
+	    (tail = curl_slist_append(headers, "Expect:")) == NULL) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		goto out;
+	}
+	if (s->client_auth == ROPC_CLIENT_AUTH_BASIC) {
+		if (ropc_form_basic_header(s->client_id, s->client_secret, &auth) < 0 ||
+		    curl_slist_append(headers, auth.data) == NULL) {
+			snprintf(res->error, sizeof(res->error), "out of memory");
+			goto out;
+		}
+	}
+
+	SET(CURLOPT_URL, s->token_endpoint);
+	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_MAXREDIRS, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (s->ca_file != NULL)
+		SET(CURLOPT_CAINFO, s->ca_file);
+	if (s->ca_path != NULL)
+		SET(CURLOPT_CAPATH, s->ca_path);
+	if (s->pinned_public_key != NULL)
+		SET(CURLOPT_PINNEDPUBLICKEY, s->pinned_public_key);
+	/* An empty string turns off the proxy variables of the environment. */
+	SET(CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout * 1000L);
+	SET(CURLOPT_TIMEOUT_MS, s->timeout * 1000L);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ROPC_MAX_RESPONSE);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	SET(CURLOPT_USERAGENT, "pam_ropc/" PACKAGE_VERSION);
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, body->data);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	SET(CURLOPT_WRITEFUNCTION, on_data);
+	SET(CURLOPT_WRITEDATA, res);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+
+	res->net = ROPC_NET_OK;
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		if (res->net != ROPC_NET_TOO_BIG)
+			res->net = net_class(rc);
+		snprintf(res->error, sizeof(res->error), "%s",
+			 errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+	}
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status) != CURLE_OK)
+		res->status = 0;
+	ropc_debug(ctx, "http: POST %s: curl=%d http=%ld bytes=%zu", s->token_endpoint,
+		   (int)rc, res->status, res->body.len);
+	ret = 0;
+out:
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	/* The Basic header holds the client secret: wipe our copies. */
+	for (tail = headers; tail != NULL; tail = tail->next)
+		ropc_wipe(tail->data, strlen(tail->data));
+	curl_slist_free_all(headers);
+	ropc_buf_free(&auth);
+	return ret;
+}

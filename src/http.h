@@ -1,0 +1,46 @@
+/*
+ * http.h: one POST to the token endpoint, over a hardened libcurl handle.
+ * The result is plain data (no libcurl types), so that classification can
+ * be tested and fuzzed without a network.
+ */
+#ifndef ROPC_HTTP_H
+#define ROPC_HTTP_H
+
+#include "buf.h"
+#include "options.h"
+
+#define ROPC_MAX_RESPONSE (256 * 1024)
+
+enum ropc_net {
+	ROPC_NET_OK = 0,        /* an HTTP answer arrived whole */
+	ROPC_NET_CONNECT,       /* no connection: refused, unreachable, DNS */
+	ROPC_NET_TIMEOUT,       /* connect_timeout or timeout ran out */
+	ROPC_NET_TLS,           /* handshake, certificate, host name or pin */
+	ROPC_NET_TOO_BIG,       /* the answer passed ROPC_MAX_RESPONSE */
+	ROPC_NET_ERROR,         /* anything else (broken connection, ...) */
+};
+
+struct ropc_http_result {
+	enum ropc_net net;
+	long status;            /* HTTP status, 0 when none */
+	struct ropc_buf body;   /* raw answer, wiped when freed */
+	char error[256];        /* libcurl's explanation, no secrets */
+};
+
+/* Start the library once per process (thread-safe).  0 or -1. */
+ROPC_HIDDEN int ropc_http_global_init(void);
+
+/*
+ * POST body (form-urlencoded) to settings->token_endpoint with the
+ * configured client authentication.  Fills *res (the caller frees it with
+ * ropc_http_result_free).  Returns 0 when res says what happened, -1 when
+ * the request could not even be set up (out of memory, libcurl refusing an
+ * option); res->error then says why.
+ */
+ROPC_HIDDEN int ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
+			       struct ropc_http_result *res);
+
+ROPC_HIDDEN void ropc_http_result_init(struct ropc_http_result *res);
+ROPC_HIDDEN void ropc_http_result_free(struct ropc_http_result *res);
+
+#endif

@@ -1,0 +1,763 @@
+/*
+ * options.c: the option table and the three layers of settings (see
+ * options.h).  Policy: unknown keys are logged at LOG_ERR and ignored; any
+ * malformed value, duplicate key, unsafe file or misplaced secret makes the
+ * whole settings untrusted (PAM_SERVICE_ERR, fail closed), because nearly
+ * every key here restricts access or steers where the password goes.
+ * debug is the one key whose bad value is only logged.
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "logging.h"
+#include "outcome.h"
+#include "secfile.h"
+
+#define MAX_VALUE_LEN 2048
+#define MAX_REPEATS 32
+
+enum opt_type {
+	OPT_STRING,
+	OPT_SECRET,         /* a string that is wiped; never from argv */
+	OPT_BOOL,
+	OPT_SECONDS,
+	OPT_CLIENT_AUTH,
+	OPT_PARAM,          /* repeatable name=value */
+	OPT_ERROR_MAP,      /* repeatable outcome:text */
+};
+
+/* A validator for a string value: returns NULL when fine, else why not. */
+typedef const char *(*opt_check)(const char *value);
+
+struct opt_def {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	opt_check check;
+	long min, max;      /* OPT_SECONDS */
+};
+
+static const char *check_https_url(const char *v);
+static const char *check_proxy_url(const char *v);
+static const char *check_abs_path(const char *v);
+static const char *check_vschar(const char *v);
+static const char *check_scope(const char *v);
+static const char *check_env_prefix(const char *v);
+static const char *check_username_format(const char *v);
+static const char *check_pin(const char *v);
+
+#define OFF(f) offsetof(struct ropc_settings, f)
+
+/* Grouped as in struct ropc_settings and pam_ropc.conf(5). */
+static const struct opt_def options[] = {
+	{ "token_endpoint", OPT_STRING, OFF(token_endpoint), check_https_url, 0, 0 },
+	{ "client_id", OPT_STRING, OFF(client_id), check_vschar, 0, 0 },
+	{ "client_secret", OPT_SECRET, OFF(client_secret), check_vschar, 0, 0 },
+	{ "client_secret_file", OPT_STRING, OFF(client_secret_file), check_abs_path, 0, 0 },
+	{ "client_auth", OPT_CLIENT_AUTH, OFF(client_auth), NULL, 0, 0 },
+	{ "scope", OPT_STRING, OFF(scope), check_scope, 0, 0 },
+	{ "resource", OPT_STRING, OFF(resource), check_vschar, 0, 0 },
+	{ "extra_param", OPT_PARAM, 0, NULL, 0, 0 },
+	{ "username_format", OPT_STRING, OFF(username_format), check_username_format, 0, 0 },
+	{ "require_local_user", OPT_BOOL, OFF(require_local_user), NULL, 0, 0 },
+	{ "timeout", OPT_SECONDS, OFF(timeout), NULL, 1, 300 },
+	{ "connect_timeout", OPT_SECONDS, OFF(connect_timeout), NULL, 1, 300 },
+	{ "ca_file", OPT_STRING, OFF(ca_file), check_abs_path, 0, 0 },
+	{ "ca_path", OPT_STRING, OFF(ca_path), check_abs_path, 0, 0 },
+	{ "pinned_public_key", OPT_STRING, OFF(pinned_public_key), check_pin, 0, 0 },
+	{ "proxy", OPT_STRING, OFF(proxy), check_proxy_url, 0, 0 },
+	{ "export_token", OPT_BOOL, OFF(export_token), NULL, 0, 0 },
+	{ "env_prefix", OPT_STRING, OFF(env_prefix), check_env_prefix, 0, 0 },
+	{ "export_id_token", OPT_BOOL, OFF(export_id_token), NULL, 0, 0 },
+	{ "export_refresh_token", OPT_BOOL, OFF(export_refresh_token), NULL, 0, 0 },
+	{ "error_map", OPT_ERROR_MAP, 0, NULL, 0, 0 },
+	{ "debug", OPT_BOOL, OFF(debug), NULL, 0, 0 },
+	{ "use_first_pass", OPT_BOOL, OFF(use_first_pass), NULL, 0, 0 },
+	{ "try_first_pass", OPT_BOOL, OFF(try_first_pass), NULL, 0, 0 },
+	{ "config", OPT_STRING, OFF(config), check_abs_path, 0, 0 },
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Where a key=value came from, for the messages and the rules. */
+struct source {
+	const char *name;       /* the file path, or "pam.d arguments" */
+	bool is_argv;
+	bool file_private;      /* the file is not readable by group/others */
+	unsigned int mode;
+	unsigned int line;
+	bool seen[N_OPTIONS];
+};
+
+/* ---- validators ---- */
+
+static bool
+has_ctl(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || (unsigned char)*v == 0x7f)
+			return true;
+	return false;
+}
+
+static const char *
+check_https_url(const char *v)
+{
+	const char *p;
+
+	if (strncasecmp(v, "https://", 8) != 0)
+		return "must be an https:// URL";
+	if (v[8] == '\0' || v[8] == '/')
+		return "has no host";
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return "holds a space, control character or non-ASCII byte";
+	return NULL;
+}
+
+static const char *
+check_proxy_url(const char *v)
+{
+	if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0)
+		return "must be an http:// or https:// proxy URL";
+	if (has_ctl(v) || strchr(v, ' ') != NULL)
+		return "holds a space or control character";
+	return NULL;
+}
+
+static const char *
+check_abs_path(const char *v)
+{
+	if (v[0] != '/')
+		return "must be an absolute path";
+	if (has_ctl(v))
+		return "holds a control character";
+	return NULL;
+}
+
+/* RFC 6749 VSCHAR: printable ASCII, no space. */
+static const char *
+check_vschar(const char *v)
+{
+	if (v[0] == '\0')
+		return "is empty";
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f)
+			return "may hold only printable ASCII without spaces";
+	return NULL;
+}
+
+/* RFC 6749 scope: NQCHAR tokens separated by spaces; empty sends none. */
+static const char *
+check_scope(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return "may hold only printable ASCII without \" and \\";
+	}
+	return NULL;
+}
+
+static const char *
+check_env_prefix(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 64)
+		return "must be 1 to 64 characters";
+	if (!(isalpha((unsigned char)v[0]) || v[0] == '_'))
+		return "must start with a letter or _";
+	for (; *v != '\0'; v++)
+		if (!(isalnum((unsigned char)*v) || *v == '_'))
+			return "may hold only letters, digits and _";
+	return NULL;
+}
+
+static const char *
+check_username_format(const char *v)
+{
+	bool has_user = false;
+
+	if (strlen(v) > 256)
+		return "is longer than 256 characters";
+	if (has_ctl(v))
+		return "holds a control character";
+	for (; *v != '\0'; v++) {
+		if (*v != '%')
+			continue;
+		v++;
+		if (*v == 'u')
+			has_user = true;
+		else if (*v != '%')
+			return "may use only %u (the user name) and %% (a percent sign)";
+	}
+	return has_user ? NULL : "must contain %u";
+}
+
+static const char *
+check_pin(const char *v)
+{
+	if (strncmp(v, "sha256//", 8) == 0)
+		return check_vschar(v);
+	return check_abs_path(v);
+}
+
+/* ---- storing values ---- */
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_seconds(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static void
+replace_string(char **slot, const char *v, bool secret)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL)
+		return;         /* caller checks *slot against v */
+	if (secret)
+		ropc_free_secret(*slot);
+	else
+		free(*slot);
+	*slot = copy;
+}
+
+/* name=value for extra_param. */
+static const char *
+add_param(struct ropc_settings *s, const char *v)
+{
+	static const char *const reserved[] = {
+		"grant_type", "username", "password", "client_id",
+		"client_secret", "scope", "resource",
+	};
+	const char *eq = strchr(v, '=');
+	struct ropc_param *p;
+	size_t i, nlen;
+
+	if (eq == NULL || eq == v)
+		return "must be name=value";
+	nlen = (size_t)(eq - v);
+	for (i = 0; i < nlen; i++)
+		if (!(isalnum((unsigned char)v[i]) || strchr("_.-", v[i]) != NULL))
+			return "has a name with characters other than letters, digits, _ . -";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strlen(reserved[i]) == nlen && strncmp(v, reserved[i], nlen) == 0)
+			return "names a parameter the module sets itself";
+	if (has_ctl(eq + 1))
+		return "holds a control character";
+	if (s->n_extra_params >= MAX_REPEATS)
+		return "is repeated too often";
+	p = realloc(s->extra_params, (s->n_extra_params + 1) * sizeof(*p));
+	if (p == NULL)
+		return "could not be stored (out of memory)";
+	s->extra_params = p;
+	p = &s->extra_params[s->n_extra_params];
+	p->name = strndup(v, nlen);
+	p->value = strdup(eq + 1);
+	if (p->name == NULL || p->value == NULL) {
+		free(p->name);
+		free(p->value);
+		return "could not be stored (out of memory)";
+	}
+	s->n_extra_params++;
+	return NULL;
+}
+
+/* outcome:text for error_map. */
+static const char *
+add_map(struct ropc_settings *s, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	struct ropc_map_entry *m;
+	char name[64];
+	int outcome;
+	size_t n;
+
+	if (colon == NULL || colon == v || colon[1] == '\0')
+		return "must be outcome:text, e.g. locked:too many failed attempts";
+	n = (size_t)(colon - v);
+	if (n >= sizeof(name))
+		return "names an unknown outcome";
+	memcpy(name, v, n);
+	name[n] = '\0';
+	outcome = ropc_outcome_from_name(name);
+	if (outcome < 0)
+		return "names an unknown outcome (see pam_ropc.conf(5) for the list)";
+	if (has_ctl(colon + 1))
+		return "holds a control character";
+	if (s->n_error_map >= MAX_REPEATS)
+		return "is repeated too often";
+	m = realloc(s->error_map, (s->n_error_map + 1) * sizeof(*m));
+	if (m == NULL)
+		return "could not be stored (out of memory)";
+	s->error_map = m;
+	m = &s->error_map[s->n_error_map];
+	m->pattern = strdup(colon + 1);
+	if (m->pattern == NULL)
+		return "could not be stored (out of memory)";
+	m->outcome = outcome;
+	s->n_error_map++;
+	return NULL;
+}
+
+static const struct opt_def *
+find_option(const char *key, size_t keylen)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		if (strlen(options[i].name) == keylen &&
+		    strncmp(options[i].name, key, keylen) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/*
+ * Apply one key=value from src.  Returns 0 when applied or ignored (an
+ * unknown key), -1 when the settings can no longer be trusted.  Never logs
+ * a value of a secret.
+ */
+static int
+apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
+      const char *key, size_t keylen, const char *value)
+{
+	const struct opt_def *o = find_option(key, keylen);
+	char where[300];
+	const char *why = NULL;
+	char *base = (char *)s;
+
+	if (src->is_argv)
+		snprintf(where, sizeof(where), "pam.d arguments");
+	else
+		snprintf(where, sizeof(where), "%s line %u", src->name, src->line);
+
+	if (o == NULL) {
+		char shown[128];
+
+		ropc_sanitize(key, keylen, shown, sizeof(shown));
+		ropc_log(ctx, LOG_ERR, "config: unknown option \"%s\" in %s ignored",
+			 shown, where);
+		return 0;
+	}
+	if (strlen(value) > MAX_VALUE_LEN) {
+		ropc_log(ctx, LOG_ERR, "config: %s in %s is longer than %d bytes",
+			 o->name, where, MAX_VALUE_LEN);
+		return -1;
+	}
+	if (o->type != OPT_PARAM && o->type != OPT_ERROR_MAP) {
+		if (src->seen[o - options]) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: %s is given twice in %s (again at %s); give it once",
+				 o->name, src->name, where);
+			return -1;
+		}
+		src->seen[o - options] = true;
+	}
+	if (o->type == OPT_SECRET) {
+		if (src->is_argv) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: %s refused in pam.d arguments: /etc/pam.d is world-readable; "
+				 "put it in a root-owned mode 600 config file or use client_secret_file",
+				 o->name);
+			return -1;
+		}
+		if (!src->file_private) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: %s refused: %s has mode %04o, readable by group or others; "
+				 "chmod 600 %s, or move the secret to client_secret_file",
+				 o->name, src->name, src->mode & 07777, src->name);
+			return -1;
+		}
+	}
+	if (o->type == OPT_STRING && strcmp(o->name, "config") == 0 && !src->is_argv) {
+		ropc_log(ctx, LOG_ERR, "config: config in %s ignored: it is only read from the pam.d arguments",
+			 where);
+		return 0;
+	}
+
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_SECRET:
+		why = o->check != NULL ? o->check(value) : NULL;
+		if (why == NULL) {
+			char **slot = (char **)(void *)(base + o->offset);
+
+			replace_string(slot, value, o->type == OPT_SECRET);
+			if (*slot == NULL || strcmp(*slot, value) != 0)
+				why = "could not be stored (out of memory)";
+		}
+		break;
+	case OPT_BOOL:
+		if (parse_bool(value, (bool *)(void *)(base + o->offset)) < 0)
+			why = "must be yes or no";
+		break;
+	case OPT_SECONDS:
+		if (parse_seconds(value, o->min, o->max, (long *)(void *)(base + o->offset)) < 0)
+			why = o->max == 300 ? "must be a whole number of seconds from 1 to 300"
+					    : "is out of range";
+		break;
+	case OPT_CLIENT_AUTH:
+		if (strcasecmp(value, "basic") == 0 || strcasecmp(value, "client_secret_basic") == 0)
+			s->client_auth = ROPC_CLIENT_AUTH_BASIC;
+		else if (strcasecmp(value, "post") == 0 || strcasecmp(value, "client_secret_post") == 0)
+			s->client_auth = ROPC_CLIENT_AUTH_POST;
+		else if (strcasecmp(value, "none") == 0)
+			s->client_auth = ROPC_CLIENT_AUTH_NONE;
+		else
+			why = "must be basic, post or none";
+		break;
+	case OPT_PARAM:
+		why = add_param(s, value);
+		break;
+	case OPT_ERROR_MAP:
+		why = add_map(s, value);
+		break;
+	}
+	if (why == NULL)
+		return 0;
+	if (o->type == OPT_SECRET) {
+		ropc_log(ctx, LOG_ERR, "config: %s in %s %s", o->name, where, why);
+	} else {
+		char shown[160];
+
+		ropc_sanitize(value, strlen(value), shown, sizeof(shown));
+		ropc_log(ctx, LOG_ERR, "config: %s = \"%s\" in %s %s", o->name, shown,
+			 where, why);
+	}
+	if (strcmp(o->name, "debug") == 0)
+		return 0;       /* the one key whose bad value does not fail closed */
+	return -1;
+}
+
+static char *
+trim(char *p, char *end)
+{
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return p;
+}
+
+/* Parse the config file's text.  Returns 0 or -1 (untrusted). */
+static int
+parse_file(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
+	   char *text)
+{
+	char *line = text, *next;
+	int rc = 0;
+
+	for (src->line = 1; line != NULL; src->line++, line = next) {
+		char *nl = strchr(line, '\n'), *eq, *key, *value;
+
+		next = nl != NULL ? nl + 1 : NULL;
+		if (nl == NULL)
+			nl = line + strlen(line);
+		key = trim(line, nl);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: %s line %u is not key = value",
+				 src->name, src->line);
+			rc = -1;
+			continue;
+		}
+		value = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		*eq = '\0';
+		key = trim(key, eq);
+		if (apply(ctx, s, src, key, strlen(key), value) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int
+read_config_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner,
+		 bool explicit_path)
+{
+	struct source src = { .name = s->config };
+	char why[256];
+	char *text = NULL;
+	size_t len = 0;
+	bool missing;
+	int rc;
+
+	if (ropc_secfile_read(s->config, ROPC_FILE_SETTINGS, owner,
+			      ROPC_MAX_CONFIG_SIZE, &text, &len, &src.mode,
+			      &missing, why, sizeof(why)) < 0) {
+		if (missing && !explicit_path) {
+			ropc_debug(ctx, "config: %s does not exist; using the pam.d arguments only",
+				   s->config);
+			return 0;
+		}
+		ropc_log(ctx, LOG_ERR, "config: cannot use %s: %s", s->config, why);
+		return -1;
+	}
+	src.file_private = ropc_secfile_mode_ok(src.mode, ROPC_FILE_SECRET);
+	rc = parse_file(ctx, s, &src, text);
+	ropc_wipe(text, len);
+	free(text);
+	return rc;
+}
+
+/* Read client_secret_file into client_secret. */
+static int
+read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
+{
+	char why[256];
+	char *text = NULL;
+	size_t len = 0;
+	bool missing;
+	const char *bad;
+
+	if (s->client_secret != NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: both client_secret and client_secret_file are set; keep one");
+		return -1;
+	}
+	if (ropc_secfile_read(s->client_secret_file, ROPC_FILE_SECRET, owner,
+			      ROPC_MAX_SECRET_SIZE, &text, &len, NULL, &missing,
+			      why, sizeof(why)) < 0) {
+		ropc_log(ctx, LOG_ERR, "config: cannot use client_secret_file %s: %s",
+			 s->client_secret_file, why);
+		return -1;
+	}
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	bad = check_vschar(text);
+	if (bad != NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: client_secret_file %s: the secret %s (one line, no spaces)",
+			 s->client_secret_file, bad);
+		ropc_wipe(text, len);
+		free(text);
+		return -1;
+	}
+	s->client_secret = text;
+	return 0;
+}
+
+/* Checks across keys, after every layer is read. */
+static int
+cross_check(struct ropc_ctx *ctx, struct ropc_settings *s)
+{
+	int rc = 0;
+
+	if (s->token_endpoint == NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: no token_endpoint; set it in %s or as a pam.d argument",
+			 s->config);
+		rc = -1;
+	}
+	if (s->client_auth == ROPC_CLIENT_AUTH_DEFAULT)
+		s->client_auth = s->client_secret != NULL ? ROPC_CLIENT_AUTH_BASIC
+							  : ROPC_CLIENT_AUTH_NONE;
+	if (s->client_auth != ROPC_CLIENT_AUTH_NONE) {
+		if (s->client_secret == NULL) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: client_auth=%s needs client_secret or client_secret_file",
+				 s->client_auth == ROPC_CLIENT_AUTH_BASIC ? "basic" : "post");
+			rc = -1;
+		}
+		if (s->client_id == NULL) {
+			ropc_log(ctx, LOG_ERR, "config: client_auth=%s needs client_id",
+				 s->client_auth == ROPC_CLIENT_AUTH_BASIC ? "basic" : "post");
+			rc = -1;
+		}
+	} else if (s->client_secret != NULL) {
+		ropc_log(ctx, LOG_WARNING,
+			 "config: client_auth=none: the client secret is not sent");
+	}
+	if (s->connect_timeout > s->timeout) {
+		ropc_log(ctx, LOG_WARNING,
+			 "config: connect_timeout %ld is longer than timeout %ld; using %ld",
+			 s->connect_timeout, s->timeout, s->timeout);
+		s->connect_timeout = s->timeout;
+	}
+	if (s->use_first_pass && s->try_first_pass) {
+		ropc_log(ctx, LOG_WARNING,
+			 "config: both use_first_pass and try_first_pass; using use_first_pass");
+		s->try_first_pass = false;
+	}
+	return rc;
+}
+
+static struct ropc_settings *
+settings_new(void)
+{
+	struct ropc_settings *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->scope = strdup("openid");
+	s->username_format = strdup("%u");
+	s->env_prefix = strdup("OAUTH2_");
+	s->config = strdup(ROPC_DEFAULT_CONFIG);
+	if (s->scope == NULL || s->username_format == NULL ||
+	    s->env_prefix == NULL || s->config == NULL) {
+		ropc_settings_free(s);
+		return NULL;
+	}
+	s->require_local_user = true;
+	s->timeout = 10;
+	s->connect_timeout = 3;
+	s->export_token = true;
+	return s;
+}
+
+/* Split one pam.d argument into key and value; a bare word is key=yes. */
+static void
+split_arg(const char *arg, size_t *keylen, const char **value)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL) {
+		*keylen = strlen(arg);
+		*value = "yes";
+	} else {
+		*keylen = (size_t)(eq - arg);
+		*value = eq + 1;
+	}
+}
+
+int
+ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
+		      uid_t owner, struct ropc_settings **out)
+{
+	struct source args = { .name = "pam.d arguments", .is_argv = true };
+	struct ropc_settings *s;
+	bool explicit_config = false;
+	int i, rc = 0;
+
+	*out = NULL;
+	s = settings_new();
+	if (s == NULL)
+		return PAM_BUF_ERR;
+
+	/* debug and config= first: they govern how the rest is read. */
+	for (i = 0; i < argc; i++) {
+		size_t kl;
+		const char *v;
+		bool b;
+
+		split_arg(argv[i], &kl, &v);
+		if (kl == 5 && strncmp(argv[i], "debug", 5) == 0 && parse_bool(v, &b) == 0)
+			ctx->debug = b;
+		if (kl == 6 && strncmp(argv[i], "config", 6) == 0) {
+			if (check_abs_path(v) != NULL) {
+				ropc_log(ctx, LOG_ERR, "config: config= must be an absolute path");
+				rc = -1;
+			} else {
+				replace_string(&s->config, v, false);
+				if (s->config == NULL || strcmp(s->config, v) != 0) {
+					ropc_settings_free(s);
+					return PAM_BUF_ERR;
+				}
+				explicit_config = true;
+			}
+		}
+	}
+	if (rc == 0 && read_config_file(ctx, s, owner, explicit_config) < 0)
+		rc = -1;
+	for (i = 0; i < argc; i++) {
+		size_t kl;
+		const char *v;
+
+		split_arg(argv[i], &kl, &v);
+		if (kl == 6 && strncmp(argv[i], "config", 6) == 0)
+			continue;
+		if (apply(ctx, s, &args, argv[i], kl, v) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && s->client_secret_file != NULL &&
+	    read_secret_file(ctx, s, owner) < 0)
+		rc = -1;
+	if (cross_check(ctx, s) < 0)
+		rc = -1;
+	ctx->debug = s->debug || ctx->debug;
+	s->debug = ctx->debug;
+	*out = s;
+	return rc == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
+}
+
+int
+ropc_settings_load(struct ropc_ctx *ctx, int argc, const char **argv,
+		   struct ropc_settings **out)
+{
+	return ropc_settings_load_as(ctx, argc, argv, 0, out);
+}
+
+void
+ropc_settings_free(struct ropc_settings *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->token_endpoint);
+	free(s->client_id);
+	ropc_free_secret(s->client_secret);
+	free(s->client_secret_file);
+	free(s->scope);
+	free(s->resource);
+	for (i = 0; i < s->n_extra_params; i++) {
+		free(s->extra_params[i].name);
+		free(s->extra_params[i].value);
+	}
+	free(s->extra_params);
+	free(s->username_format);
+	free(s->ca_file);
+	free(s->ca_path);
+	free(s->pinned_public_key);
+	free(s->proxy);
+	free(s->env_prefix);
+	for (i = 0; i < s->n_error_map; i++)
+		free(s->error_map[i].pattern);
+	free(s->error_map);
+	free(s->config);
+	free(s);
+}

@@ -1,0 +1,95 @@
+/*
+ * options.h: the module's settings.  One typed struct, filled in three
+ * layers: built-in defaults, then the config file
+ * (/etc/security/pam_ropc.conf or config=), then the pam.d arguments, which
+ * win.  The option table in options.c is the only list of keys; the man page
+ * pam_ropc.conf(5) documents the same list in the same groups.
+ */
+#ifndef ROPC_OPTIONS_H
+#define ROPC_OPTIONS_H
+
+#include "common.h"
+
+#define ROPC_DEFAULT_CONFIG "/etc/security/pam_ropc.conf"
+#define ROPC_MAX_CONFIG_SIZE (64 * 1024)
+#define ROPC_MAX_SECRET_SIZE 4096
+
+enum ropc_client_auth {
+	ROPC_CLIENT_AUTH_DEFAULT = 0, /* basic with a secret, none without */
+	ROPC_CLIENT_AUTH_BASIC,
+	ROPC_CLIENT_AUTH_POST,
+	ROPC_CLIENT_AUTH_NONE,
+};
+
+/* One extra_param: sent as name=value in the token request body. */
+struct ropc_param {
+	char *name;
+	char *value;
+};
+
+/* One error_map entry: text found in the IdP's error code or description
+ * (case-insensitive substring) gives this outcome. */
+struct ropc_map_entry {
+	char *pattern;
+	int outcome;                 /* enum ropc_outcome */
+};
+
+struct ropc_settings {
+	/* Where to ask and as whom. */
+	char *token_endpoint;
+	char *client_id;
+	char *client_secret;         /* wiped when freed */
+	char *client_secret_file;
+	enum ropc_client_auth client_auth;
+	/* What to ask for. */
+	char *scope;
+	char *resource;
+	struct ropc_param *extra_params;
+	size_t n_extra_params;
+	char *username_format;
+	/* Who may ask. */
+	bool require_local_user;
+	/* How to reach the IdP. */
+	long timeout;                /* seconds, whole exchange */
+	long connect_timeout;        /* seconds */
+	char *ca_file;
+	char *ca_path;
+	char *pinned_public_key;
+	char *proxy;
+	/* What the session gets. */
+	bool export_token;
+	char *env_prefix;
+	bool export_id_token;
+	bool export_refresh_token;
+	/* How IdP answers are read. */
+	struct ropc_map_entry *error_map;
+	size_t n_error_map;
+	/* Module behaviour. */
+	bool debug;
+	bool use_first_pass;
+	bool try_first_pass;
+	char *config;
+};
+
+/*
+ * Read the settings for one call: defaults, then the config file, then
+ * argv.  Problems are logged at LOG_ERR.  Returns PAM_SUCCESS with *out
+ * set, PAM_BUF_ERR, or PAM_SERVICE_ERR when the settings cannot be trusted
+ * (a malformed value, an unsafe file, a secret where it must not be, no
+ * token endpoint): the caller must then fail closed.  *out is set to a
+ * settings struct in every case except PAM_BUF_ERR, so the caller can still
+ * honour debug; free it with ropc_settings_free.
+ */
+ROPC_HIDDEN int ropc_settings_load(struct ropc_ctx *ctx, int argc,
+				   const char **argv,
+				   struct ropc_settings **out);
+
+/* Same, but with the config file path and its required owner given, for
+ * the tests (the module always uses uid 0). */
+ROPC_HIDDEN int ropc_settings_load_as(struct ropc_ctx *ctx, int argc,
+				      const char **argv, uid_t owner,
+				      struct ropc_settings **out);
+
+ROPC_HIDDEN void ropc_settings_free(struct ropc_settings *s);
+
+#endif

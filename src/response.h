@@ -1,0 +1,47 @@
+/*
+ * response.h: reading the token endpoint's JSON answer: the tokens of a
+ * success (RFC 6749 §5.1), or the error of a refusal (§5.2, and the shapes
+ * OneLogin and Entra ID use).  Parsing is strict: one JSON object, nothing
+ * after it, valid UTF-8, nesting at most ROPC_JSON_DEPTH; every field's type
+ * is checked, and what is kept is copied out before the JSON is wiped.
+ */
+#ifndef ROPC_RESPONSE_H
+#define ROPC_RESPONSE_H
+
+#include "common.h"
+
+#define ROPC_JSON_DEPTH 16
+#define ROPC_MAX_TOKEN (32 * 1024)
+
+struct ropc_tokens {
+	char *access_token;   /* always set on success; wiped when freed */
+	char *token_type;     /* NULL when the IdP sent none */
+	char *scope;          /* NULL when the IdP sent none */
+	char *id_token;       /* NULL when none or unusable; wiped */
+	char *refresh_token;  /* NULL when none or unusable; wiped */
+	long long expires_in; /* seconds, or -1 when absent or unusable */
+};
+
+struct ropc_idp_error {
+	char code[128];         /* "error", or OneLogin's status.type */
+	char description[1024]; /* "error_description" or status.message */
+	char codes[128];        /* Entra's error_codes, as "50126,50034" */
+	bool json;              /* the body was a JSON object */
+};
+
+/*
+ * Parse a 200 answer.  Returns 0 with *t filled (free with
+ * ropc_tokens_free), or -1 with a reason in why (no secrets in it).
+ */
+ROPC_HIDDEN int ropc_response_tokens(const char *body, size_t len,
+				     struct ropc_tokens *t, char *why,
+				     size_t whysize);
+
+/* Read what an error answer says into *e; never fails (an unreadable body
+ * leaves the fields empty and e->json false). */
+ROPC_HIDDEN void ropc_response_error(const char *body, size_t len,
+				     struct ropc_idp_error *e);
+
+ROPC_HIDDEN void ropc_tokens_free(struct ropc_tokens *t);
+
+#endif
