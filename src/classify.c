@@ -4,7 +4,9 @@
  * them, each with the outcome it means and who sends it.  Descriptions are
  * tried before codes, more specific texts before the ones they contain
  * ("User is locked. Access is unauthorized" is "locked", not "access
- * denied"), and all matching ignores case.
+ * denied"), and all matching ignores case.  A description text must start
+ * the IdP's description (so "Client authentication failed" is not OneLogin's
+ * "Authentication Failed"), unless the entry says it may stand anywhere.
  */
 #include "classify.h"
 
@@ -18,62 +20,72 @@ struct recogniser {
 	const char *text;
 	enum ropc_outcome outcome;
 	const char *who;
+	bool anywhere;          /* descriptions: match inside, not only at the start */
 };
 
 /* Substrings of error_description (or OneLogin's message). */
 static const struct recogniser descriptions[] = {
 	/* Entra ID: AADSTS codes lead the description. */
-	{ "AADSTS50034", ROPC_OUT_IDP_UNKNOWN_USER, "Entra ID" },
-	{ "AADSTS50126", ROPC_OUT_INVALID_CREDENTIALS, "Entra ID" },
-	{ "AADSTS50076", ROPC_OUT_MFA_REQUIRED, "Entra ID" },
-	{ "AADSTS50079", ROPC_OUT_MFA_REQUIRED, "Entra ID" },
-	{ "AADSTS50074", ROPC_OUT_MFA_REQUIRED, "Entra ID" },
-	{ "AADSTS50053", ROPC_OUT_LOCKED, "Entra ID" },
-	{ "AADSTS50057", ROPC_OUT_SUSPENDED, "Entra ID" },
-	{ "AADSTS50055", ROPC_OUT_PASSWORD_EXPIRED, "Entra ID" },
-	{ "AADSTS50105", ROPC_OUT_ACCESS_DENIED, "Entra ID" },
-	{ "AADSTS53003", ROPC_OUT_ACCESS_DENIED, "Entra ID" },
-	{ "AADSTS7000215", ROPC_OUT_MISCONFIGURED, "Entra ID" },
-	{ "AADSTS7000218", ROPC_OUT_MISCONFIGURED, "Entra ID" },
-	{ "AADSTS700016", ROPC_OUT_MISCONFIGURED, "Entra ID" },
-	{ "AADSTS65001", ROPC_OUT_MISCONFIGURED, "Entra ID" },
+	{ "AADSTS50034", ROPC_OUT_IDP_UNKNOWN_USER, "Entra ID", false },
+	{ "AADSTS50126", ROPC_OUT_INVALID_CREDENTIALS, "Entra ID", false },
+	{ "AADSTS50076", ROPC_OUT_MFA_REQUIRED, "Entra ID", false },
+	{ "AADSTS50079", ROPC_OUT_MFA_REQUIRED, "Entra ID", false },
+	{ "AADSTS50074", ROPC_OUT_MFA_REQUIRED, "Entra ID", false },
+	{ "AADSTS50053", ROPC_OUT_LOCKED, "Entra ID", false },
+	{ "AADSTS50057", ROPC_OUT_SUSPENDED, "Entra ID", false },
+	{ "AADSTS50055", ROPC_OUT_PASSWORD_EXPIRED, "Entra ID", false },
+	{ "AADSTS50105", ROPC_OUT_ACCESS_DENIED, "Entra ID", false },
+	{ "AADSTS53003", ROPC_OUT_ACCESS_DENIED, "Entra ID", false },
+	{ "AADSTS7000215", ROPC_OUT_MISCONFIGURED, "Entra ID", false },
+	{ "AADSTS7000218", ROPC_OUT_MISCONFIGURED, "Entra ID", false },
+	{ "AADSTS700016", ROPC_OUT_MISCONFIGURED, "Entra ID", false },
+	{ "AADSTS65001", ROPC_OUT_MISCONFIGURED, "Entra ID", false },
 	/* OneLogin. */
-	{ "MFA is required", ROPC_OUT_MFA_REQUIRED, "OneLogin" },
-	{ "User is locked", ROPC_OUT_LOCKED, "OneLogin" },
-	{ "User is suspended", ROPC_OUT_SUSPENDED, "OneLogin" },
-	{ "Password expired", ROPC_OUT_PASSWORD_EXPIRED, "OneLogin" },
-	{ "Access is unauthorized", ROPC_OUT_ACCESS_DENIED, "OneLogin" },
-	{ "Resource not found", ROPC_OUT_MISCONFIGURED, "OneLogin" },
-	{ "invalid authorization header value format", ROPC_OUT_MISCONFIGURED, "OneLogin" },
-	{ "Authentication Failed", ROPC_OUT_INVALID_CREDENTIALS, "OneLogin" },
+	{ "MFA is required", ROPC_OUT_MFA_REQUIRED, "OneLogin", false },
+	{ "User is locked", ROPC_OUT_LOCKED, "OneLogin", false },
+	{ "User is suspended", ROPC_OUT_SUSPENDED, "OneLogin", false },
+	{ "Password expired", ROPC_OUT_PASSWORD_EXPIRED, "OneLogin", false },
+	{ "Access is unauthorized", ROPC_OUT_ACCESS_DENIED, "OneLogin", false },
+	{ "Resource not found", ROPC_OUT_MISCONFIGURED, "OneLogin", false },
+	{ "invalid authorization header value format", ROPC_OUT_MISCONFIGURED, "OneLogin", false },
+	{ "Authentication Failed", ROPC_OUT_INVALID_CREDENTIALS, "OneLogin", false },
 	/* Keycloak ("temporarily disabled" before "disabled"). */
-	{ "Account temporarily disabled", ROPC_OUT_LOCKED, "Keycloak" },
-	{ "Account disabled", ROPC_OUT_SUSPENDED, "Keycloak" },
-	{ "Account is not fully set up", ROPC_OUT_ACCESS_DENIED, "Keycloak" },
-	{ "Invalid user credentials", ROPC_OUT_INVALID_CREDENTIALS, "Keycloak" },
+	{ "Account temporarily disabled", ROPC_OUT_LOCKED, "Keycloak", false },
+	{ "Account disabled", ROPC_OUT_SUSPENDED, "Keycloak", false },
+	{ "Account is not fully set up", ROPC_OUT_ACCESS_DENIED, "Keycloak", false },
+	{ "Invalid user credentials", ROPC_OUT_INVALID_CREDENTIALS, "Keycloak", false },
 	/* Okta and others. */
-	{ "multifactor authentication", ROPC_OUT_MFA_REQUIRED, "Okta" },
-	{ "multi-factor authentication", ROPC_OUT_MFA_REQUIRED, "generic" },
-	{ "The credentials provided were invalid", ROPC_OUT_INVALID_CREDENTIALS, "Okta" },
-	{ "password has expired", ROPC_OUT_PASSWORD_EXPIRED, "generic" },
+	{ "multifactor authentication", ROPC_OUT_MFA_REQUIRED, "Okta", true },
+	{ "multi-factor authentication", ROPC_OUT_MFA_REQUIRED, "generic", true },
+	{ "The credentials provided were invalid", ROPC_OUT_INVALID_CREDENTIALS, "Okta", false },
+	{ "password has expired", ROPC_OUT_PASSWORD_EXPIRED, "generic", true },
 };
 
 /* Whole values of "error" (RFC 6749 §5.2 and extensions). */
 static const struct recogniser codes[] = {
-	{ "mfa_required", ROPC_OUT_MFA_REQUIRED, "Okta" },
-	{ "invalid_grant", ROPC_OUT_INVALID_CREDENTIALS, "RFC 6749" },
-	{ "access_denied", ROPC_OUT_ACCESS_DENIED, "RFC 6749" },
-	{ "invalid_client", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "unauthorized_client", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "unsupported_grant_type", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "invalid_scope", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "invalid_request", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "unsupported_response_type", ROPC_OUT_MISCONFIGURED, "RFC 6749" },
-	{ "temporarily_unavailable", ROPC_OUT_UNAVAILABLE, "RFC 6749" },
-	{ "server_error", ROPC_OUT_UNAVAILABLE, "RFC 6749" },
+	{ "mfa_required", ROPC_OUT_MFA_REQUIRED, "Okta", false },
+	{ "invalid_grant", ROPC_OUT_INVALID_CREDENTIALS, "RFC 6749", false },
+	{ "access_denied", ROPC_OUT_ACCESS_DENIED, "RFC 6749", false },
+	{ "invalid_client", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "unauthorized_client", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "unsupported_grant_type", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "invalid_scope", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "invalid_request", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "unsupported_response_type", ROPC_OUT_MISCONFIGURED, "RFC 6749", false },
+	{ "temporarily_unavailable", ROPC_OUT_UNAVAILABLE, "RFC 6749", false },
+	{ "server_error", ROPC_OUT_UNAVAILABLE, "RFC 6749", false },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Case-insensitive prefix test, leading white space skipped. */
+static bool
+starts(const char *hay, const char *needle)
+{
+	while (*hay == ' ' || *hay == '\t' || *hay == '\r' || *hay == '\n')
+		hay++;
+	return needle[0] != '\0' && strncasecmp(hay, needle, strlen(needle)) == 0;
+}
 
 /* Case-insensitive substring search; needle non-empty. */
 static bool
@@ -115,7 +127,8 @@ match_builtin(struct ropc_verdict *v)
 	size_t i;
 
 	for (i = 0; i < N(descriptions); i++)
-		if (contains(v->idp.description, descriptions[i].text)) {
+		if (descriptions[i].anywhere ? contains(v->idp.description, descriptions[i].text)
+					     : starts(v->idp.description, descriptions[i].text)) {
 			v->outcome = descriptions[i].outcome;
 			snprintf(v->detail, sizeof(v->detail), "%s \"%s\"",
 				 descriptions[i].who, descriptions[i].text);

@@ -387,9 +387,14 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 	}
 	if (o->type != OPT_PARAM && o->type != OPT_ERROR_MAP) {
 		if (src->seen[o - options]) {
-			ropc_log(ctx, LOG_ERR,
-				 "config: %s is given twice in %s (again at %s); give it once",
-				 o->name, src->name, where);
+			if (src->is_argv)
+				ropc_log(ctx, LOG_ERR,
+					 "config: %s is given twice in the pam.d arguments; give it once",
+					 o->name);
+			else
+				ropc_log(ctx, LOG_ERR,
+					 "config: %s is given twice in %s (again at line %u); give it once",
+					 o->name, src->name, src->line);
 			return -1;
 		}
 		src->seen[o - options] = true;

@@ -7,11 +7,10 @@
  * PAM environment afterwards.
  *
  *   pamdrive --service NAME --user NAME [--rhost HOST] [--silent]
- *            [--preset-authtok] [--no-auth] [--acct] [--chauthtok]
- *            [--setcred] [--repeat N]
+ *            [--no-auth] [--acct] [--chauthtok] [--setcred] [--repeat N]
  *
- * --preset-authtok takes the first stdin line as PAM_AUTHTOK before
- * pam_authenticate, as an earlier module of a stack would.
+ * (An application cannot set PAM_AUTHTOK; tests that need a password
+ * from an earlier module stack pam_wrapper's pam_set_items.so.)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -168,7 +167,7 @@ int
 main(int argc, char **argv)
 {
 	const char *service = NULL, *user = NULL, *rhost = NULL;
-	int silent = 0, preset = 0, do_auth = 1, do_acct = 0, do_chauthtok = 0;
+	int silent = 0, do_auth = 1, do_acct = 0, do_chauthtok = 0;
 	int do_setcred = 0, repeat = 1, i, rc, last = PAM_SUCCESS;
 	struct answers a = { 0 };
 	struct pam_conv pc = { conv, &a };
@@ -186,8 +185,6 @@ main(int argc, char **argv)
 			repeat = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--silent") == 0)
 			silent = 1;
-		else if (strcmp(argv[i], "--preset-authtok") == 0)
-			preset = 1;
 		else if (strcmp(argv[i], "--no-auth") == 0)
 			do_auth = 0;
 		else if (strcmp(argv[i], "--acct") == 0)
@@ -215,13 +212,6 @@ main(int argc, char **argv)
 	}
 	if (rhost != NULL)
 		pam_set_item(pamh, PAM_RHOST, rhost);
-	if (preset) {
-		if (a.n == 0) {
-			fprintf(stderr, "pamdrive: --preset-authtok needs a stdin line\n");
-			return 2;
-		}
-		pam_set_item(pamh, PAM_AUTHTOK, a.lines[a.next++]);
-	}
 	/* --repeat: several authentications in one handle (one per stdin line),
 	 * for the leak and lingering-secret checks. */
 	for (i = 0; i < repeat; i++) {

@@ -1,0 +1,1235 @@
+#!/usr/bin/env python3
+"""testidp.py - a scriptable HTTPS stand-in for an OAuth2 token endpoint.
+
+The pam_ropc test suite starts this on loopback and points the module at
+    https://127.0.0.1:<port>/s/<scenario>/token
+Each scenario plays one answer a real IdP (OneLogin, Keycloak, Okta, Entra ID,
+Glewlwyd) or a hostile network can give.  The server is stateless: the answer
+depends only on the URL (and, for `password`, on the submitted password), so
+parallel tests can share one server.
+
+Standard library only (Debian 12: python3 3.11).
+
+Usage
+  testidp.py --cert server.pem --key server.key --port-file F --log F
+             [--host 127.0.0.1] [--port 0] [--tls-min V] [--tls-max V]
+             [--plain-tcp-mode accept_silent|plain_http] [--events F]
+             [--max-lifetime 600] [--verbose]
+  testidp.py --list-scenarios [--json]
+
+  V is one of 1.0 1.1 1.2 1.3.  --host must be a loopback address.
+  The port number is written to --port-file (tmp file + rename) once the
+  socket is listening; callers wait for that file to appear.
+  SIGTERM/SIGINT/SIGHUP: clean exit 0.  After --max-lifetime seconds the
+  server exits by itself with status 3.
+
+Other endpoints
+  GET /health     -> 200 "ok"          (not logged)
+  GET /scenarios  -> 200 JSON {name: status}   (not logged)
+  Every other request is logged (one JSON line, ASCII-only, see log_request).
+
+Query parameters accepted on any /s/<scenario>/token URL
+  delay=SECONDS      wait this long (after reading and logging the request)
+                     before answering
+  interval=SECONDS   byte interval for slow_drip / slow_body (default 1)
+"""
+
+import argparse
+import base64
+import binascii
+import ipaddress
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# --------------------------------------------------------------------------
+# globals set up by main()
+
+STOP = threading.Event()          # set when the server is shutting down
+CONFIG = {"max_lifetime": 600.0, "verbose": False}
+SERVER_INFO = {"scheme": "https", "host": "127.0.0.1", "port": 0}
+TL = threading.local()            # per-connection info (conn id, TLS data)
+MAX_REQUEST_BODY = 8 * 1024 * 1024
+HANDSHAKE_TIMEOUT = 10.0
+KEEPALIVE_TIMEOUT = 30.0
+
+KiB = 1024
+MiB = 1024 * 1024
+
+
+class JsonLinesLog:
+    """Append-only JSON-lines file, one os.write per line, thread safe."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.fd = None
+        if path:
+            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def write(self, record):
+        if self.fd is None:
+            return
+        data = (json.dumps(record, ensure_ascii=True, sort_keys=False) + "\n").encode("ascii")
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+
+
+REQUEST_LOG = JsonLinesLog(None)
+EVENT_LOG = JsonLinesLog(None)
+_conn_counter = [0]
+_req_counter = [0]
+_counter_lock = threading.Lock()
+
+
+def _next(counter):
+    with _counter_lock:
+        counter[0] += 1
+        return counter[0]
+
+
+def event(kind, **fields):
+    rec = {"time": time.time(), "event": kind}
+    rec.update(fields)
+    EVENT_LOG.write(rec)
+
+
+def debug(msg):
+    if CONFIG["verbose"]:
+        sys.stderr.write("testidp: %s\n" % msg)
+        sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------
+# response building blocks
+
+JSON = "application/json"
+JSON_UTF8 = "application/json; charset=utf-8"
+JSON_KC = "application/json"                      # Keycloak
+JSON_ENTRA = "application/json; charset=utf-8"    # Entra ID
+JSON_OKTA = "application/json"                    # Okta
+JSON_OL = "application/json; charset=utf-8"       # OneLogin
+NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+
+
+class Ctx:
+    """What a scenario may look at when it builds its answer."""
+
+    def __init__(self, form, basic, query, scenario):
+        form = form or {}
+        self.form = form
+        self.username = (form.get("username") or [""])[0]
+        self.password = (form.get("password") or [None])[0]
+        self.scope = (form.get("scope") or [""])[0]
+        cid = (form.get("client_id") or [None])[0]
+        if cid is None and basic:
+            cid = basic[0]
+        self.client_id = cid or "test-client"
+        self.query = query
+        self.scenario = scenario
+        host = SERVER_INFO["host"]
+        if ":" in host:
+            host = "[%s]" % host
+        self.base = "%s://%s:%d" % (SERVER_INFO["scheme"], host, SERVER_INFO["port"])
+        self.http_base = "http://%s:%d" % (host, SERVER_INFO["port"])
+
+    def qfloat(self, name, default, lo=0.0, hi=None):
+        try:
+            v = float(self.query.get(name, [default])[0])
+        except (TypeError, ValueError):
+            return default
+        if v != v:  # NaN
+            return default
+        hi = CONFIG["max_lifetime"] if hi is None else hi
+        return max(lo, min(v, hi))
+
+
+class S:
+    """One scenario.
+
+    status   HTTP status code
+    body     dict/list (JSON-encoded), str (UTF-8), bytes, or callable(ctx)
+             returning one of those
+    ctype    Content-Type (None: header omitted)
+    headers  list of (name, value-or-callable(ctx))
+    special  name of a raw socket behaviour (see Handler.special_*)
+    dynamic  callable(ctx) -> S, chosen per request (used by `password`)
+    """
+
+    def __init__(self, status, body=b"", ctype=JSON, headers=(), special=None,
+                 dynamic=None, note=""):
+        self.status = status
+        self.body = body
+        self.ctype = ctype
+        self.headers = list(headers)
+        self.special = special
+        self.dynamic = dynamic
+        self.note = note
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def fake_jwt(ctx, **claims):
+    """An unsigned JWT: base64url(header).base64url(payload). (empty sig)."""
+    now = int(time.time())
+    payload = {
+        "iss": ctx.base + "/s/" + ctx.scenario,
+        "sub": "u-" + secrets.token_hex(6),
+        "aud": ctx.client_id,
+        "iat": now,
+        "exp": now + 3600,
+        "preferred_username": ctx.username,
+    }
+    payload.update(claims)
+    head = {"alg": "none", "typ": "JWT"}
+    return "%s.%s." % (b64url(json.dumps(head, separators=(",", ":")).encode()),
+                       b64url(json.dumps(payload, separators=(",", ":"),
+                                         ensure_ascii=False).encode("utf-8")))
+
+
+def body_bytes(body, ctx):
+    if callable(body):
+        body = body(ctx)
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def err(status, error, desc=None, ctype=JSON, headers=(), note="", **extra):
+    body = {"error": error}
+    if desc is not None:
+        body["error_description"] = desc
+    body.update(extra)
+    return S(status, body, ctype, list(NO_STORE) + list(headers), note=note)
+
+
+# ---- success bodies -------------------------------------------------------
+
+def ok_body(ctx):
+    return {
+        "access_token": "%s-%s" % (secrets.token_hex(20), ctx.username),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "scope": "openid profile",
+        "id_token": fake_jwt(ctx),
+        "refresh_token": "r-" + secrets.token_hex(16),
+    }
+
+
+def keycloak_ok_body(ctx):
+    sid = str(uuid.uuid4())
+    return {
+        "access_token": fake_jwt(ctx, typ="Bearer", azp=ctx.client_id, sid=sid),
+        "expires_in": 300,
+        "refresh_expires_in": 1800,
+        "refresh_token": fake_jwt(ctx, typ="Refresh", sid=sid),
+        "token_type": "Bearer",
+        "id_token": fake_jwt(ctx, typ="ID", sid=sid),
+        "not-before-policy": 0,
+        "session_state": sid,
+        "scope": "openid profile email",
+    }
+
+
+def okta_ok_body(ctx):
+    return {
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "access_token": fake_jwt(ctx, ver=1, cid=ctx.client_id, scp=["openid", "profile"]),
+        "scope": "openid profile",
+        "id_token": fake_jwt(ctx, ver=1, amr=["pwd"]),
+    }
+
+
+def entra_ok_body(ctx):
+    return {
+        "token_type": "Bearer",
+        "scope": "openid profile email User.Read",
+        "expires_in": 4763,
+        "ext_expires_in": 4763,
+        "access_token": fake_jwt(ctx, ver="1.0", upn=ctx.username, tid=ENTRA_TENANT),
+        "refresh_token": "0.AX" + secrets.token_urlsafe(48),
+        "id_token": fake_jwt(ctx, ver="2.0", tid=ENTRA_TENANT),
+    }
+
+
+def entra_v1_ok_body(ctx):
+    now = int(time.time())
+    return {
+        "token_type": "Bearer",
+        "scope": "User.Read",
+        "expires_in": "3599",
+        "ext_expires_in": "3599",
+        "expires_on": str(now + 3599),
+        "not_before": str(now - 300),
+        "resource": "00000003-0000-0000-c000-000000000000",
+        "access_token": fake_jwt(ctx, ver="1.0", upn=ctx.username, tid=ENTRA_TENANT),
+        "refresh_token": "0.AX" + secrets.token_urlsafe(48),
+        "id_token": fake_jwt(ctx, ver="1.0", tid=ENTRA_TENANT),
+    }
+
+
+def onelogin_ok_body(ctx):
+    return {
+        "access_token": secrets.token_urlsafe(32),
+        "expires_in": 3600,
+        "id_token": fake_jwt(ctx),
+        "refresh_token": secrets.token_urlsafe(32),
+        "scope": "openid",
+        "token_type": "Bearer",
+    }
+
+
+def glewlwyd_ok_body(ctx):
+    return {
+        "token_type": "bearer",
+        "access_token": fake_jwt(ctx),
+        "refresh_token": secrets.token_urlsafe(96),
+        "iat": int(time.time()),
+        "expires_in": 3600,
+        "scope": "openid",
+        "id_token": fake_jwt(ctx),
+    }
+
+
+def tok(prefix="tok-"):
+    return prefix + secrets.token_hex(16)
+
+
+# ---- Entra ID -------------------------------------------------------------
+
+ENTRA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+ENTRA_APP = "4a7c2d1e-5f3b-4c8a-9e6d-0b1f2a3c4d5e"
+
+
+def entra(status, error, code, text, suberror=None, **extra):
+    def body(ctx):
+        trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
+        ts = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+        b = {
+            "error": error,
+            "error_description": "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s"
+                                 % (code, text, trace, corr, ts),
+            "error_codes": [code],
+            "timestamp": ts,
+            "trace_id": trace,
+            "correlation_id": corr,
+            "error_uri": "https://login.microsoftonline.com/error?code=%d" % code,
+        }
+        if suberror:
+            b["suberror"] = suberror
+        b.update(extra)
+        return b
+    hdrs = NO_STORE + [("x-ms-request-id", lambda ctx: str(uuid.uuid4())),
+                       ("x-ms-ests-server", "2.1.17000.3 - NEULR1 ProdSlices")]
+    return S(status, body, JSON_ENTRA, hdrs, note="AADSTS%d" % code)
+
+
+MFA_CLAIMS = '{"access_token":{"capolids":{"essential":true,"values":["8f1c5e3b-2d4a-4b6c-9e7f-1a2b3c4d5e6f"]}}}'
+
+# ---- OneLogin -------------------------------------------------------------
+# (message, status-shape HTTP code, status-shape "type", error-shape HTTP code)
+ONELOGIN = {
+    "auth_failed": ("Authentication Failed", 401, "Unauthorized", 400),
+    "invalid_creds": ("Authentication Failed: Invalid user credentials", 401, "Unauthorized", 400),
+    "mfa": ("MFA is required for this user", 401, "Unauthorized", 400),
+    "locked": ("User is locked. Access is unauthorized", 401, "Unauthorized", 400),
+    "suspended": ("User is suspended. Access is unauthorized", 401, "Unauthorized", 400),
+    "expired": ("Password expired", 401, "Unauthorized", 400),
+    "unauthorized": ("Access is unauthorized", 401, "Unauthorized", 401),
+    "not_found": ("Resource not found", 404, "Not Found", 404),
+    "bad_header": ("invalid authorization header value format", 400, "bad request", 400),
+}
+
+
+def onelogin_status(code, typ, msg):
+    return S(code, {"status": {"error": True, "code": code, "type": typ, "message": msg}},
+             JSON_OL, NO_STORE)
+
+
+def onelogin_error(code, msg, error="invalid_request"):
+    return S(code, {"error": error, "error_description": msg}, JSON_OL, NO_STORE)
+
+
+# ---- odd bodies -----------------------------------------------------------
+
+def _cached(fn):
+    cache = {}
+    lock = threading.Lock()
+
+    def wrapper(ctx):
+        with lock:
+            if "v" not in cache:
+                cache["v"] = fn()
+            return cache["v"]
+    return wrapper
+
+
+@_cached
+def token_huge_body():
+    return b'{"access_token":"' + b"A" * MiB + b'","token_type":"Bearer","expires_in":3600}'
+
+
+@_cached
+def huge_body_body():
+    pad = 2 * MiB
+    return (b'{"access_token":"tok-huge","token_type":"Bearer","expires_in":3600,"padding":"'
+            + b"p" * pad + b'"}')
+
+
+@_cached
+def big_error_body():
+    return (b'{"error":"invalid_grant","error_description":"' + b"E" * (600 * KiB) + b'"}')
+
+
+@_cached
+def deep_nesting_body():
+    n = 10000
+    return (b'{"access_token":"tok-deep","token_type":"Bearer","nested":'
+            + b"[" * n + b"]" * n + b"}")
+
+
+@_cached
+def deep_nesting_top_body():
+    n = 10000
+    return b"[" * n + b"]" * n
+
+
+HTML_LOGIN = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
+<body><form method="post" action="/login"><h1>Sign in to continue</h1>
+<input name="username"><input name="password" type="password">
+<button type="submit">Sign in</button></form></body></html>
+"""
+
+NGINX_502 = """<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+def redirect(code, to_http=False):
+    def loc(ctx):
+        return (ctx.http_base if to_http else ctx.base) + "/s/ok/token"
+    return S(code, b"", None, [("Location", loc)],
+             note="Location: %s://<same host:port>/s/ok/token" % ("http" if to_http else "https"))
+
+
+# --------------------------------------------------------------------------
+# THE SCENARIO TABLE
+
+SCENARIOS = {
+    # ---- success -------------------------------------------------------------
+    "ok": S(200, ok_body, JSON, NO_STORE,
+            note="access_token <40 hex>-<username>, id_token, refresh_token"),
+    "password": S(200, dynamic=lambda ctx: SCENARIOS["ok"] if ctx.password == "correct horse"
+                  else SCENARIOS["_password_wrong"],
+                  note="200 like ok if password == 'correct horse', else 400 invalid_grant"),
+    "_password_wrong": err(400, "invalid_grant", "Invalid user credentials", JSON_KC),
+    "ok_minimal": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer"}, JSON, NO_STORE),
+    "keycloak_ok": S(200, keycloak_ok_body, JSON_KC, NO_STORE),
+    "okta_ok": S(200, okta_ok_body, JSON_OKTA, NO_STORE),
+    "entra_ok": S(200, entra_ok_body, JSON_ENTRA, NO_STORE),
+    "entra_v1_ok": S(200, entra_v1_ok_body, JSON_ENTRA, NO_STORE,
+                     note="expires_in etc. as JSON strings (Azure AD v1 endpoint)"),
+    "onelogin_ok": S(200, onelogin_ok_body, JSON_OL, NO_STORE),
+    "glewlwyd_ok": S(200, glewlwyd_ok_body, JSON, NO_STORE, note='token_type "bearer"'),
+    "close_delimited": S(200, ok_body, JSON, NO_STORE, special="close_delimited",
+                         note="HTTP/1.0 200, no Content-Length, body ends at close (with TLS close_notify)"),
+
+    # ---- Keycloak -----------------------------------------------------------
+    "keycloak_invalid": err(401, "invalid_grant", "Invalid user credentials", JSON_KC),
+    "keycloak_disabled": err(400, "invalid_grant", "Account disabled", JSON_KC),
+    "keycloak_temp_disabled": err(400, "invalid_grant", "Account temporarily disabled", JSON_KC),
+    "keycloak_not_fully_setup": err(400, "invalid_grant", "Account is not fully set up", JSON_KC),
+    "keycloak_bad_client": err(401, "unauthorized_client",
+                               "Invalid client or Invalid client credentials", JSON_KC),
+    "keycloak_invalid_scope": err(400, "invalid_scope", "Invalid scopes: openid nosuchscope", JSON_KC),
+    "keycloak_no_direct_grant": err(400, "unauthorized_client",
+                                    "Client not allowed for direct access grants", JSON_KC),
+
+    # ---- Okta -----------------------------------------------------------------
+    "okta_invalid_grant": err(400, "invalid_grant", "The credentials provided were invalid.", JSON_OKTA),
+    "okta_mfa": err(403, "mfa_required", "An MFA challenge is required to complete this request.",
+                    JSON_OKTA, mfa_token="ftMfa" + "x" * 40,
+                    note="403 mfa_required + mfa_token (Okta Direct Authentication)"),
+    "okta_policy_denied": err(400, "access_denied",
+                              "Policy evaluation failed for this request, please check the policy configurations.",
+                              JSON_OKTA),
+    "okta_grant_not_allowed": err(400, "unauthorized_client",
+                                  "The client is not authorized to use the provided grant type. "
+                                  "Configured grant types: [authorization_code, refresh_token].",
+                                  JSON_OKTA),
+    "okta_invalid_client": err(401, "invalid_client", "Invalid value for 'client_id' parameter.",
+                               JSON_OKTA),
+    "okta_rate_limit": S(429, lambda ctx: {
+        "errorCode": "E0000047",
+        "errorSummary": "API call exceeded rate limit due to too many requests.",
+        "errorLink": "E0000047", "errorId": "oae" + secrets.token_hex(10), "errorCauses": []},
+        JSON_OKTA, [("X-Rate-Limit-Limit", "600"), ("X-Rate-Limit-Remaining", "0"),
+                    ("X-Rate-Limit-Reset", lambda ctx: str(int(time.time()) + 60))]),
+
+    # ---- Entra ID (Azure AD) ---------------------------------------------------
+    "entra_bad_password": entra(400, "invalid_grant", 50126,
+                                "Error validating credentials due to invalid username or password."),
+    "entra_no_user": entra(400, "invalid_grant", 50034,
+                           "The user account {EUII Hidden} does not exist in the %s directory. "
+                           "To sign into this application, the account must be added to the directory."
+                           % ENTRA_TENANT),
+    "entra_mfa": entra(400, "invalid_grant", 50076,
+                       "Due to a configuration change made by your administrator, or because you moved "
+                       "to a new location, you must use multi-factor authentication to access "
+                       "'00000003-0000-0000-c000-000000000000'.",
+                       suberror="basic_action", claims=MFA_CLAIMS),
+    "entra_mfa2": entra(400, "invalid_grant", 50079,
+                        "Due to a configuration change made by your administrator, or because you moved "
+                        "to a new location, you must enroll in multi-factor authentication to access "
+                        "'00000003-0000-0000-c000-000000000000'.",
+                        suberror="basic_action"),
+    "entra_locked": entra(400, "invalid_grant", 50053,
+                          "The account is locked, you've tried to sign in too many times with an "
+                          "incorrect user ID or password."),
+    "entra_disabled": entra(400, "invalid_grant", 50057, "The user account is disabled."),
+    "entra_expired": entra(400, "invalid_grant", 50055, "The password is expired.",
+                           suberror="user_password_expired"),
+    "entra_invalid_client": entra(401, "invalid_client", 7000215,
+                                  "Invalid client secret provided. Ensure the secret being sent in the "
+                                  "request is the client secret value, not the client secret ID, for a "
+                                  "secret added to app '%s'." % ENTRA_APP),
+    "entra_consent": entra(400, "invalid_grant", 65001,
+                           "The user or administrator has not consented to use the application with ID "
+                           "'%s' named 'pam_ropc-test'. Send an interactive authorization request for "
+                           "this user and resource." % ENTRA_APP, suberror="consent_required"),
+
+    # ---- Glewlwyd -------------------------------------------------------------
+    "glewlwyd_denied": S(403, b"", None, note="empty body, no Content-Type"),
+    "glewlwyd_bad_client": S(400, b"", None, note="empty body, no Content-Type"),
+
+    # ---- RFC 6749 section 5.2 ----------------------------------------------------
+    "rfc_invalid_request": err(400, "invalid_request", "Missing required parameter: grant_type"),
+    "rfc_invalid_client": err(401, "invalid_client", "Client authentication failed",
+                              headers=[("WWW-Authenticate", 'Basic realm="testidp"')]),
+    "rfc_invalid_grant": err(400, "invalid_grant", "The provided authorization grant is invalid"),
+    "rfc_unauthorized_client": err(400, "unauthorized_client",
+                                   "The client is not authorized to use this grant type"),
+    "rfc_unsupported_grant_type": err(400, "unsupported_grant_type",
+                                      "The authorization grant type is not supported"),
+    "rfc_invalid_scope": err(400, "invalid_scope", "The requested scope is invalid"),
+    "rfc_access_denied": err(400, "access_denied", "The resource owner denied the request"),
+    "unknown_4xx": S(418, {"error": "teapot"}, JSON, NO_STORE),
+
+    # ---- HTTP-level errors --------------------------------------------------------
+    "http500": err(500, "server_error", "Internal Server Error"),
+    "http502": S(502, NGINX_502, "text/html", note="nginx HTML page"),
+    "http503": err(503, "temporarily_unavailable", "Service Unavailable",
+                   headers=[("Retry-After", "120")], note="Retry-After: 120"),
+    "http429": err(429, "too_many_requests", "Rate limit exceeded",
+                   headers=[("Retry-After", "30")], note="Retry-After: 30"),
+    "http204": S(204, b"", None),
+    "redirect301": redirect(301),
+    "redirect302": redirect(302),
+    "redirect303": redirect(303),
+    "redirect307": redirect(307),
+    "redirect308": redirect(308),
+    "redirect_http": redirect(302, to_http=True),
+
+    # ---- malformed / hostile 200 bodies ---------------------------------------------
+    "html200": S(200, HTML_LOGIN, "text/html; charset=utf-8", note="an HTML login page"),
+    "json_array200": S(200, b"[]"),
+    "empty_object200": S(200, b"{}"),
+    "empty200": S(200, b"", JSON, note="Content-Length: 0"),
+    "no_content_type": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer"}, None),
+    "json_as_text": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer"}, "text/plain",
+                      note="valid JSON labelled text/plain"),
+    "token_number": S(200, b'{"access_token":123,"token_type":"Bearer"}'),
+    "token_empty": S(200, b'{"access_token":"","token_type":"Bearer"}'),
+    "token_null": S(200, b'{"access_token":null,"token_type":"Bearer"}'),
+    "token_bool": S(200, b'{"access_token":true,"token_type":"Bearer"}'),
+    "token_object": S(200, b'{"access_token":{"value":"tok-x"},"token_type":"Bearer"}'),
+    "token_array": S(200, b'{"access_token":["tok-x"],"token_type":"Bearer"}'),
+    "token_huge": S(200, token_huge_body, note="access_token of 1 MiB"),
+    "token_type_missing": S(200, lambda ctx: {"access_token": tok()}),
+    "token_type_lower": S(200, lambda ctx: {"access_token": tok(), "token_type": "bearer"}),
+    "token_type_mac": S(200, lambda ctx: {"access_token": tok(), "token_type": "mac",
+                                          "mac_key": "adijq39jdlaska9asud", "mac_algorithm": "hmac-sha-256"}),
+    "expires_in_string": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer",
+                                             "expires_in": "3600"}),
+    "expires_in_negative": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer",
+                                               "expires_in": -1}),
+    "expires_in_float": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer",
+                                            "expires_in": 3599.5}),
+    "expires_in_huge": S(200, lambda ctx: ('{"access_token":"%s","token_type":"Bearer",'
+                                           '"expires_in":99999999999999999999999}' % tok())),
+    "error_with_200": S(200, {"error": "invalid_grant", "error_description": "Invalid user credentials"},
+                        note="200 status but an error body"),
+    "token_and_error": S(200, lambda ctx: {"access_token": tok(), "token_type": "Bearer",
+                                           "error": "invalid_grant",
+                                           "error_description": "Invalid user credentials"}),
+    "dup_keys": S(200, b'{"access_token":"tok-first","token_type":"Bearer","access_token":"tok-second"}'),
+    "deep_nesting": S(200, deep_nesting_body, note="object with 10,000 nested arrays inside"),
+    "deep_nesting_top": S(200, deep_nesting_top_body, note="10,000 nested arrays at top level"),
+    "invalid_utf8": S(200, b'{"access_token":"tok-\xff\xfe-x","token_type":"Bearer"}',
+                      note=r"raw bytes \xff\xfe inside a JSON string"),
+    "embedded_nul": S(200, b'{"access_token":"tok-a\\u0000b","token_type":"Bearer"}',
+                      note=r"\u0000 escape inside access_token"),
+    "embedded_nul_raw": S(200, b'{"access_token":"tok-a\x00b","token_type":"Bearer"}',
+                          note="raw NUL byte inside access_token"),
+    "trailing_garbage": S(200, b'{"access_token":"x","token_type":"Bearer"}garbage'),
+    "bom_prefix": S(200, lambda ctx: b"\xef\xbb\xbf" + body_bytes(
+        {"access_token": tok(), "token_type": "Bearer"}, ctx), note="UTF-8 BOM before the JSON"),
+    "huge_body": S(200, huge_body_body, note="2 MiB valid JSON, Content-Length"),
+    "chunked_huge": S(200, huge_body_body, special="chunked",
+                      note="2 MiB valid JSON, Transfer-Encoding: chunked, HTTP/1.1"),
+
+    # ---- hostile error bodies ----------------------------------------------------------
+    "big_error": S(400, big_error_body, note="600 KiB error_description"),
+    "nonjson_error": S(400, "Bad Request\n", "text/plain"),
+    "control_chars_error": err(400, "invalid_grant",
+                               "\u001b[31mRED\u001b[0m line1\r\nline2\tTAB\u0007BEL\n"
+                               "Jan  1 00:00:00 host sshd[1]: Accepted password for root"),
+
+    # ---- slow / broken transport -------------------------------------------------------
+    "stall": S(0, special="stall", note="reads the request, never answers"),
+    "stall_after_headers": S(200, special="stall_after_headers",
+                             note="sends 200 headers (Content-Length 100), never the body"),
+    "slow_drip": S(200, ok_body, JSON, NO_STORE, special="slow_drip",
+                   note="whole ok response, 1 byte per second (?interval=)"),
+    "slow_body": S(200, ok_body, JSON, NO_STORE, special="slow_body",
+                   note="headers at once, then body 1 byte per second (?interval=)"),
+    "close_mid_body": S(200, special="close_mid_body",
+                        note="Content-Length 1000, 10 bytes, then close"),
+    "close_immediately": S(0, special="close_immediately",
+                           note="reads the request, closes without any response"),
+    "reset_immediately": S(0, special="reset",
+                           note="reads the request, closes with TCP RST"),
+}
+
+# OneLogin: error shape under onelogin_<x>, legacy status shape under onelogin_<x>_status
+for _name, (_msg, _scode, _stype, _ecode) in ONELOGIN.items():
+    SCENARIOS["onelogin_" + _name] = onelogin_error(_ecode, _msg)
+    SCENARIOS["onelogin_%s_status" % _name] = onelogin_status(_scode, _stype, _msg)
+SCENARIOS["onelogin_unsupported_grant"] = onelogin_error(
+    400, "unsupported grant type", error="unsupported_grant_type")
+SCENARIOS["onelogin_mfa_v1_200"] = S(200, lambda ctx: {
+    "status": {"type": "success", "message": "MFA is required for this user", "code": 200, "error": False},
+    "data": [{"state_token": secrets.token_hex(20),
+              "devices": [{"device_type": "Google Authenticator", "device_id": 666666}],
+              "callback_url": ctx.base + "/api/1/login/verify_factor",
+              "user": {"username": ctx.username, "email": ctx.username, "firstname": "Test",
+                       "lastname": "User", "id": 88888888}}]}, JSON_OL, NO_STORE,
+    note="OneLogin API v1 style: HTTP 200 + status.message 'MFA is required for this user'")
+
+
+def public_scenarios():
+    return {k: v for k, v in SCENARIOS.items() if not k.startswith("_")}
+
+
+# --------------------------------------------------------------------------
+# request parsing helpers
+
+FORM_SAFE = re.compile(r"[A-Za-z0-9*\-._~%+=&]")
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_form(raw):
+    """-> (form dict or None, error string or None, warnings list)"""
+    warnings = []
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as e:
+        return None, "non-ASCII byte 0x%02x at offset %d (not percent-encoded)" % (
+            raw[e.start], e.start), warnings
+    for m in BAD_PERCENT.finditer(text):
+        warnings.append("bad percent escape at offset %d" % m.start())
+    odd = sorted({c for c in text if not FORM_SAFE.match(c)})
+    if odd:
+        warnings.append("characters sent without percent-encoding: %r" % "".join(odd))
+    try:
+        form = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=True,
+                                     encoding="utf-8", errors="strict")
+    except (ValueError, UnicodeDecodeError) as e:
+        return None, "%s: %s" % (type(e).__name__, e), warnings
+    return form, None, warnings
+
+
+def parse_basic(value):
+    """-> (rec dict)   keys basic_auth / basic_auth_urldecoded / basic_auth_error"""
+    out = {}
+    parts = value.strip().split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "basic":
+        return out
+    try:
+        raw = base64.b64decode(parts[1].strip(), validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError) as e:
+        out["basic_auth_error"] = "%s: %s" % (type(e).__name__, e)
+        return out
+    if ":" not in text:
+        out["basic_auth_error"] = "no ':' in decoded credentials"
+        out["basic_auth_raw"] = text
+        return out
+    cid, sec = text.split(":", 1)
+    out["basic_auth"] = [cid, sec]
+    try:
+        out["basic_auth_urldecoded"] = [urllib.parse.unquote_plus(cid, errors="strict"),
+                                        urllib.parse.unquote_plus(sec, errors="strict")]
+    except UnicodeDecodeError:
+        out["basic_auth_urldecoded"] = None
+    return out
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BadBody(Exception):
+    pass
+
+
+TOKEN_PATH = re.compile(r"^/s/([^/]+)/token$")
+
+
+# --------------------------------------------------------------------------
+# HTTP handler
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "testidp/1.0"
+    sys_version = ""
+    timeout = KEEPALIVE_TIMEOUT
+
+    def log_message(self, fmt, *args):
+        debug("%s %s" % (self.address_string(), fmt % args))
+
+    def version_string(self):
+        return self.server_version
+
+    # all methods go through one dispatcher
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+
+    # -- reading ---------------------------------------------------------
+    def read_body(self):
+        te = self.headers.get("Transfer-Encoding")
+        if te is not None and "chunked" in te.lower():
+            chunks, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                if not line.endswith(b"\n"):
+                    raise BadBody("bad chunk size line")
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    raise BadBody("bad chunk size line %r" % line[:40])
+                if size == 0:
+                    while True:   # trailers
+                        t = self.rfile.readline(8192)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_REQUEST_BODY:
+                    raise BodyTooLarge(total)
+                data = self.rfile.read(size)
+                if len(data) != size:
+                    raise BadBody("short chunk")
+                chunks.append(data)
+                self.rfile.readline(8)
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b""
+        cl = cl.strip()
+        if not cl.isdigit():
+            raise BadBody("bad Content-Length %r" % cl)
+        n = int(cl)
+        if n > MAX_REQUEST_BODY:
+            raise BodyTooLarge(n)
+        data = self.rfile.read(n)
+        if len(data) != n:
+            raise BadBody("short body: %d of %d bytes" % (len(data), n))
+        return data
+
+    # -- logging ---------------------------------------------------------
+    def log_request_record(self, scenario, path, query, body, body_error=None):
+        hdrs, hlist = {}, []
+        for k, v in self.headers.items():
+            hlist.append([k, v])
+            lk = k.lower()
+            hdrs[lk] = v if lk not in hdrs else hdrs[lk] + ", " + v
+        rec = {
+            "time": time.time(),
+            "seq": _next(_req_counter),
+            "conn": getattr(TL, "conn_id", None),
+            "client": list(self.client_address[:2]),
+            "tls_version": getattr(TL, "tls_version", None),
+            "sni": getattr(TL, "sni", None),
+            "scenario": scenario,
+            "method": self.command,
+            "path": path,
+            "query": query,
+            "request_line": self.requestline,
+            "http_version": self.request_version,
+            "headers": hdrs,
+            "header_list": hlist,
+            "body_len": len(body),
+            "body_raw_b64": base64.b64encode(body).decode("ascii"),
+        }
+        if body_error:
+            rec["body_error"] = body_error
+        ctype = (hdrs.get("content-type") or "").split(";")[0].strip().lower()
+        form, ferr, warns = parse_form(body)
+        rec["form"] = form
+        if ferr:
+            rec["form_error"] = ferr
+        if ctype != "application/x-www-form-urlencoded" and (body or self.command == "POST"):
+            warns.append("Content-Type is %r" % hdrs.get("content-type"))
+        rec["form_warnings"] = warns
+        if "authorization" in hdrs:
+            rec.update(parse_basic(hdrs["authorization"]))
+        REQUEST_LOG.write(rec)
+        return form, rec.get("basic_auth")
+
+    # -- writing ---------------------------------------------------------
+    def send_plain(self, status, body, ctype="application/json", headers=(), ctx=None):
+        if status == 204 or status == 304 or 100 <= status < 200:
+            body = b""
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        if status != 204:
+            self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v(ctx) if callable(v) else v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+
+    def raw(self, data):
+        self.wfile.write(data)
+        try:
+            self.wfile.flush()
+        except AttributeError:
+            pass
+
+    def dispatch(self):
+        try:
+            self._dispatch()
+        except (ConnectionError, ssl.SSLError, socket.timeout, OSError) as e:
+            debug("connection error: %r" % e)
+            self.close_connection = True
+
+    def _dispatch(self):
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
+        query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+
+        if self.command in ("GET", "HEAD") and path == "/health":
+            self.read_body()
+            return self.send_plain(200, b"ok\n", "text/plain")
+        if self.command == "GET" and path == "/scenarios":
+            self.read_body()
+            listing = {k: v.status for k, v in public_scenarios().items()}
+            return self.send_plain(200, json.dumps(listing, sort_keys=True).encode(), JSON)
+
+        m = TOKEN_PATH.match(path)
+        scenario = urllib.parse.unquote(m.group(1)) if m else None
+
+        body_error = None
+        try:
+            body = self.read_body()
+        except BodyTooLarge as e:
+            self.close_connection = True
+            self.log_request_record(scenario, path, query, b"", "body too large: %s bytes" % e)
+            return self.send_plain(413, b'{"error":"invalid_request","error_description":"body too large"}')
+        except BadBody as e:
+            self.close_connection = True
+            body, body_error = b"", str(e)
+
+        form, basic = self.log_request_record(scenario, path, query, body, body_error)
+
+        if m is None:
+            return self.send_plain(404, json.dumps({"error": "not_found", "path": path}).encode())
+        sc = SCENARIOS.get(scenario) if not scenario.startswith("_") else None
+        if sc is None:
+            return self.send_plain(404, json.dumps({"error": "unknown_scenario",
+                                                    "scenario": scenario}).encode())
+        if self.command != "POST":
+            return self.send_plain(405, b'{"error":"invalid_request","error_description":"method not allowed"}',
+                                   headers=[("Allow", "POST")])
+
+        ctx = Ctx(form, basic, query, scenario)
+        if sc.dynamic:
+            sc = sc.dynamic(ctx)
+        delay = ctx.qfloat("delay", 0.0)
+        if delay > 0 and STOP.wait(delay):
+            self.close_connection = True
+            return
+
+        if sc.special:
+            self.close_connection = True
+            return getattr(self, "special_" + sc.special)(sc, ctx)
+        self.send_plain(sc.status, body_bytes(sc.body, ctx), sc.ctype, sc.headers, ctx)
+
+    # -- raw behaviours ---------------------------------------------------
+    def head_bytes(self, sc, ctx, body_len, version="HTTP/1.1", extra=()):
+        lines = ["%s %d %s" % (version, sc.status, self.responses.get(sc.status, ("",))[0]),
+                 "Server: " + self.version_string(),
+                 "Date: " + self.date_time_string()]
+        if sc.ctype:
+            lines.append("Content-Type: " + sc.ctype)
+        if body_len is not None:
+            lines.append("Content-Length: %d" % body_len)
+        for k, v in list(sc.headers) + list(extra):
+            lines.append("%s: %s" % (k, v(ctx) if callable(v) else v))
+        lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def special_stall(self, sc, ctx):
+        STOP.wait(CONFIG["max_lifetime"])
+
+    def special_stall_after_headers(self, sc, ctx):
+        self.raw(self.head_bytes(S(200, ctype=JSON), ctx, 100))
+        STOP.wait(CONFIG["max_lifetime"])
+
+    def _drip(self, data, interval):
+        for i in range(len(data)):
+            if STOP.is_set():
+                return
+            self.raw(data[i:i + 1])
+            if i + 1 < len(data) and STOP.wait(interval):
+                return
+
+    def special_slow_drip(self, sc, ctx):
+        body = body_bytes(sc.body, ctx)
+        self._drip(self.head_bytes(sc, ctx, len(body)) + body, ctx.qfloat("interval", 1.0))
+
+    def special_slow_body(self, sc, ctx):
+        body = body_bytes(sc.body, ctx)
+        self.raw(self.head_bytes(sc, ctx, len(body)))
+        self._drip(body, ctx.qfloat("interval", 1.0))
+
+    def special_close_mid_body(self, sc, ctx):
+        self.raw(self.head_bytes(S(200, ctype=JSON), ctx, 1000) + b'{"access_t')
+
+    def special_close_immediately(self, sc, ctx):
+        pass   # connection is closed by the server after the handler returns
+
+    def special_reset(self, sc, ctx):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        TL.no_close_notify = True
+
+    def special_close_delimited(self, sc, ctx):
+        body = body_bytes(sc.body, ctx)
+        self.raw(self.head_bytes(sc, ctx, None, version="HTTP/1.0") + body)
+        TL.close_notify = True
+
+    def special_chunked(self, sc, ctx):
+        body = body_bytes(sc.body, ctx)
+        self.raw(self.head_bytes(sc, ctx, None, extra=[("Transfer-Encoding", "chunked")]))
+        step = 16 * KiB
+        for off in range(0, len(body), step):
+            if STOP.is_set():
+                return
+            piece = body[off:off + step]
+            self.raw(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        self.raw(b"0\r\n\r\n")
+
+
+# --------------------------------------------------------------------------
+# servers
+
+class IdPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, family, ssl_ctx):
+        self.address_family = family
+        self.ssl_ctx = ssl_ctx
+        super().__init__(addr, Handler)
+
+    def server_bind(self):
+        # skip HTTPServer.server_bind's getfqdn() (a DNS lookup)
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
+
+    def finish_request(self, request, client_address):
+        TL.conn_id = _next(_conn_counter)
+        TL.tls_version = TL.sni = None
+        TL.close_notify = TL.no_close_notify = False
+        conn = request
+        client = list(client_address[:2])
+        if self.ssl_ctx is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                conn = self.ssl_ctx.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                event("tls_handshake_failed", conn=TL.conn_id, client=client, error=str(e))
+                debug("TLS handshake failed from %s: %s" % (client, e))
+                return
+            TL.tls_version = conn.version()
+            TL.sni = getattr(conn, "_testidp_sni", None)
+            event("tls_handshake_ok", conn=TL.conn_id, client=client, tls_version=TL.tls_version,
+                  cipher=(conn.cipher() or [None])[0], sni=TL.sni,
+                  alpn=conn.selected_alpn_protocol())
+        else:
+            event("tcp_accept", conn=TL.conn_id, client=client)
+        try:
+            Handler(conn, client_address, self)
+        finally:
+            if conn is not request:
+                if TL.close_notify and not TL.no_close_notify:
+                    try:
+                        conn.settimeout(0.5)
+                        conn.unwrap()
+                    except (ssl.SSLError, OSError, ValueError):
+                        pass
+                try:
+                    conn.close()
+                except OSError:
+                    pass
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, socket.timeout)):
+            debug("connection error from %s: %r" % (client_address, exc))
+            return
+        sys.stderr.write("testidp: error while handling %s:\n" % (client_address,))
+        traceback.print_exc(file=sys.stderr)
+
+
+class SilentListener:
+    """accept_silent: accept TCP connections, never read or write anything."""
+
+    def __init__(self, addr, family):
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(addr)
+        self.sock.listen(128)
+        self.server_address = self.sock.getsockname()
+        self.conns = []
+        self.thread = None
+
+    def serve_forever(self, poll_interval=0.1):
+        self.sock.settimeout(poll_interval)
+        while not STOP.is_set():
+            try:
+                c, a = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                if STOP.is_set():
+                    break
+                raise
+            self.conns.append(c)
+            event("tcp_accept_silent", conn=_next(_conn_counter), client=list(a[:2]))
+
+    def shutdown(self):
+        STOP.set()
+
+    def server_close(self):
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+
+# --------------------------------------------------------------------------
+# main
+
+TLS_VERSIONS = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def make_ssl_context(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    lo = TLS_VERSIONS.get(args.tls_min)
+    hi = TLS_VERSIONS.get(args.tls_max)
+    if lo and hi and lo > hi:
+        raise SystemExit("testidp: --tls-min is above --tls-max")
+    legacy = (lo is not None and lo < ssl.TLSVersion.TLSv1_2) or \
+             (hi is not None and hi < ssl.TLSVersion.TLSv1_2)
+    with warnings.catch_warnings():
+        # ssl.TLSVersion.TLSv1/TLSv1_1 are deprecated: that is the point here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if legacy:
+            # OpenSSL 3 refuses TLS 1.0/1.1 at security level >= 1; drop to 0.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = lo or ssl.TLSVersion.TLSv1
+        elif lo:
+            ctx.minimum_version = lo
+        if hi:
+            ctx.maximum_version = hi
+    ctx.load_cert_chain(args.cert, args.key)
+    ctx.set_alpn_protocols(["http/1.1"])
+
+    def sni_cb(sslsock, server_name, _ctx):
+        try:
+            sslsock._testidp_sni = server_name
+        except AttributeError:
+            pass
+    ctx.sni_callback = sni_cb
+    return ctx
+
+
+def loopback_family(host):
+    if host == "localhost":
+        host = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise SystemExit("testidp: --host must be a loopback IP address, got %r" % host)
+    if not ip.is_loopback:
+        raise SystemExit("testidp: refusing to listen on non-loopback address %s" % host)
+    return host, (socket.AF_INET6 if ip.version == 6 else socket.AF_INET)
+
+
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def list_scenarios(as_json):
+    sc = public_scenarios()
+    if as_json:
+        print(json.dumps({k: {"status": v.status, "special": v.special, "note": v.note}
+                          for k, v in sc.items()}, indent=1))
+        return
+    for k, v in sc.items():
+        status = "-" if v.status == 0 else str(v.status)
+        if v.dynamic:
+            status = "200/400"
+        print("%-32s %-7s %s" % (k, status, v.note))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="scriptable HTTPS test IdP (OAuth2 token endpoint)")
+    p.add_argument("--cert", help="server certificate chain (PEM)")
+    p.add_argument("--key", help="server private key (PEM)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port, 0 = pick a free one (default)")
+    p.add_argument("--port-file", help="write the bound port here (atomically) when ready")
+    p.add_argument("--log", help="append one JSON line per request here")
+    p.add_argument("--events", help="append connection-level events (TLS handshakes) here")
+    p.add_argument("--tls-min", choices=sorted(TLS_VERSIONS))
+    p.add_argument("--tls-max", choices=sorted(TLS_VERSIONS))
+    p.add_argument("--plain-tcp-mode", choices=["accept_silent", "plain_http"],
+                   help="accept_silent: raw TCP, never handshake; plain_http: scenarios without TLS")
+    p.add_argument("--max-lifetime", type=float, default=600.0,
+                   help="exit (status 3) after this many seconds (default 600)")
+    p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("--list-scenarios", action="store_true", help="print the scenario table and exit")
+    p.add_argument("--json", action="store_true", help="with --list-scenarios: JSON output")
+    args = p.parse_args(argv)
+    if args.list_scenarios:
+        return args
+    if not args.port_file:
+        p.error("--port-file is required")
+    if args.plain_tcp_mode is None and not (args.cert and args.key):
+        p.error("--cert and --key are required (unless --plain-tcp-mode)")
+    if not 0 <= args.port <= 65535:
+        p.error("bad --port")
+    if not args.max_lifetime > 0:
+        p.error("--max-lifetime must be > 0")
+    return args
+
+
+def main(argv=None):
+    global REQUEST_LOG, EVENT_LOG
+    args = parse_args(argv)
+    if args.list_scenarios:
+        list_scenarios(args.json)
+        return 0
+    host, family = loopback_family(args.host)
+    CONFIG["max_lifetime"] = args.max_lifetime
+    CONFIG["verbose"] = args.verbose
+    started = time.monotonic()
+
+    # Signals are taken synchronously by the main thread (sigtimedwait); block
+    # them before any thread exists so every thread inherits the mask.
+    sigs = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    for s in sigs:
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+
+    REQUEST_LOG = JsonLinesLog(args.log)
+    EVENT_LOG = JsonLinesLog(args.events)
+
+    if args.plain_tcp_mode == "accept_silent":
+        server = SilentListener((host, args.port), family)
+        scheme = "tcp"
+    else:
+        ssl_ctx = None if args.plain_tcp_mode == "plain_http" else make_ssl_context(args)
+        server = IdPServer((host, args.port), family, ssl_ctx)
+        scheme = "http" if ssl_ctx is None else "https"
+    port = server.server_address[1]
+    SERVER_INFO.update(scheme=scheme, host=host, port=port)
+
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                         name="serve", daemon=True)
+    t.start()
+    write_port_file(args.port_file, port)
+    debug("listening on %s %s port %d (pid %d, ready in %.3fs)"
+          % (scheme, host, port, os.getpid(), time.monotonic() - started))
+
+    remaining = args.max_lifetime - (time.monotonic() - started)
+    got = signal.sigtimedwait(sigs, max(remaining, 0.001))
+    rc = 0 if got is not None else 3
+    if got is None:
+        sys.stderr.write("testidp: max lifetime (%gs) reached, exiting\n" % args.max_lifetime)
+    debug("stopping (%s)" % (got.si_signo if got else "lifetime"))
+
+    # Hard stop if something below hangs.
+    watchdog = threading.Timer(5.0, os._exit, (rc,))
+    watchdog.daemon = True
+    watchdog.start()
+    STOP.set()
+    server.shutdown()
+    server.server_close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""ropctest: what the Python test layers of pam_ropc share.
+
+- TAP output (`ok N - name`, `not ok N - name` with diagnostics, `1..N`),
+  read by tests/run-all, which prints the one `N passed, N failed` line.
+- The loopback PKI (tests/idp/mkcerts.sh) and the scriptable test IdP
+  (tests/idp/testidp.py) as a managed subprocess.
+- One PAM transaction through the real libpam and the built module, under
+  pam_wrapper, with a service file of the test's own: options in, password
+  on stdin, and out come the PAM codes, the messages the person saw, the log
+  lines (pam_wrapper turns pam_syslog into stderr lines) and the PAM
+  environment.
+
+Only loopback addresses are ever used.  Standard library only.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.abspath(os.environ.get("ROPC_BUILDDIR", os.path.join(TOP, "build")))
+MODULE = os.environ.get("ROPC_MODULE", os.path.join(BUILD, ".libs", "pam_ropc.so"))
+# pam_wrapper's helper module that sets PAM items (PAM_AUTHTOK) from the
+# environment, standing in for an earlier module of a stack.
+SET_ITEMS = "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
+PAMDRIVE = os.path.join(BUILD, "tests", "pam", "pamdrive")
+PYTHON = sys.executable or "python3"
+
+PAM = {  # Linux-PAM's codes
+    "PAM_SUCCESS": 0, "PAM_SERVICE_ERR": 3, "PAM_SYSTEM_ERR": 4, "PAM_BUF_ERR": 5,
+    "PAM_PERM_DENIED": 6, "PAM_AUTH_ERR": 7, "PAM_CRED_INSUFFICIENT": 8,
+    "PAM_AUTHINFO_UNAVAIL": 9, "PAM_USER_UNKNOWN": 10, "PAM_MAXTRIES": 11,
+    "PAM_ACCT_EXPIRED": 13, "PAM_AUTHTOK_ERR": 20, "PAM_AUTHTOK_EXPIRED": 27,
+    "PAM_CONV_ERR": 19, "PAM_IGNORE": 25,
+}
+
+
+class Tap:
+    """A TAP producer.  Every check is counted; failures carry diagnostics."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if cond:
+            print("ok %d - %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, name), flush=True)
+            if diag:
+                for line in str(diag).splitlines()[:40]:
+                    print("#   " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print("# " + line, flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        print("# %s: %d passed, %d failed" % (self.layer, self.n - self.failed, self.failed),
+              flush=True)
+        return 1 if self.failed else 0
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    """Poll pred() until true; raise after timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise RuntimeError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def make_pki(workdir):
+    pki = os.path.join(workdir, "pki")
+    subprocess.run([os.path.join(TOP, "tests", "idp", "mkcerts.sh"), pki], check=True)
+    return pki
+
+
+class TestIdP:
+    """tests/idp/testidp.py on 127.0.0.1 (or ::1), stopped on exit."""
+
+    def __init__(self, workdir, pki, name="idp", cert="server", host="127.0.0.1",
+                 extra=()):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port_file = os.path.join(self.dir, "port")
+        self.log = os.path.join(self.dir, "requests.jsonl")
+        self.host = host
+        args = [PYTHON, os.path.join(TOP, "tests", "idp", "testidp.py"),
+                "--host", host, "--port", "0", "--port-file", self.port_file,
+                "--log", self.log, "--max-lifetime", "1800"]
+        if cert:
+            args += ["--cert", os.path.join(pki, cert + ".pem"),
+                     "--key", os.path.join(pki, cert + ".key")]
+        args += list(extra)
+        self.stderr = open(os.path.join(self.dir, "stderr"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.stderr, stderr=self.stderr)
+        try:
+            wait_for(lambda: os.path.exists(self.port_file) or self.proc.poll() is not None,
+                     20, "the test IdP to listen")
+        except RuntimeError:
+            self.stop()
+            raise
+        if self.proc.poll() is not None:
+            raise RuntimeError("test IdP exited: see " + self.dir)
+        with open(self.port_file) as f:
+            self.port = int(f.read().strip())
+
+    def url(self, scenario, query=""):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "https://%s:%d/s/%s/token%s" % (host, self.port, scenario,
+                                               ("?" + query) if query else "")
+
+    def requests(self, scenario=None):
+        """The logged requests (dicts), optionally only one scenario's."""
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log, "rb") as f:
+            data = f.read().decode("ascii")
+        out = [json.loads(l) for l in data.split("\n") if l.strip()]
+        if scenario is not None:
+            out = [r for r in out if r.get("scenario") == scenario]
+        return out
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.stderr.close()
+
+
+SYSLOG_RE = re.compile(r"SYSLOG\((\d+)\): (.*)$")
+
+
+class Result:
+    """One pamdrive run."""
+
+    def __init__(self, data, stderr, elapsed, rc):
+        self.data = data
+        self.stderr = stderr
+        self.elapsed = elapsed
+        self.rc = rc
+        self.logs = []      # (priority, text)
+        for line in stderr.splitlines():
+            m = SYSLOG_RE.search(line)
+            if m:
+                self.logs.append((int(m.group(1)), m.group(2)))
+
+    @property
+    def auth(self):
+        return self.data.get("auth")
+
+    @property
+    def env(self):
+        return self.data.get("env", {})
+
+    @property
+    def messages(self):
+        return self.data.get("messages", [])
+
+    def shown(self, style="error"):
+        return [m["text"] for m in self.messages if m["style"] == style]
+
+    def auth_line(self):
+        lines = [t for p, t in self.logs if t.startswith("authentication ")]
+        return lines[-1] if lines else ""
+
+    def field(self, name):
+        m = re.search(r'\b%s=("((?:[^"\\]|\\.)*)"|\S+)' % re.escape(name), self.auth_line())
+        if not m:
+            return None
+        return m.group(2) if m.group(2) is not None else m.group(1)
+
+    def log_text(self):
+        return "\n".join("<%d> %s" % (p, t) for p, t in self.logs)
+
+
+class Pam:
+    """Runs PAM transactions with per-test service files in a temp dir."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "pam")
+        self.svcdir = os.path.join(self.dir, "services")
+        os.makedirs(self.svcdir, exist_ok=True)
+        self.count = 0
+
+    def config(self, text, mode=0o600, name=None):
+        """Write a config file (root-owned as the tests run as root)."""
+        self.count += 1
+        path = os.path.join(self.dir, name or ("conf%d" % self.count))
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def service(self, lines):
+        """A service file; returns its name.  lines: the pam.d lines, with
+        MODULE standing for the built module's path."""
+        self.count += 1
+        name = "ropc-test-%d" % self.count
+        with open(os.path.join(self.svcdir, name), "w") as f:
+            for l in lines:
+                f.write(l.replace("SET_ITEMS", SET_ITEMS).replace("MODULE", MODULE) + "\n")
+        return name
+
+    def simple(self, args, account=False):
+        lines = ["auth required MODULE " + args]
+        if account:
+            lines += ["account sufficient MODULE " + args,
+                      "account required pam_deny.so"]
+        lines += ["password required MODULE " + args]
+        return self.service(lines)
+
+    def env(self, extra_env=None):
+        env = dict(os.environ)
+        env.update({
+            "LD_PRELOAD": "libpam_wrapper.so",
+            "PAM_WRAPPER": "1",
+            "PAM_WRAPPER_SERVICE_DIR": self.svcdir,
+            "PAM_WRAPPER_DEBUGLEVEL": "3",
+        })
+        if extra_env:
+            env.update(extra_env)
+        return env
+
+    def run(self, service, user, answers=(), args=(), timeout=60, wrapper=(),
+            extra_env=None):
+        """user may be bytes (for names that are not UTF-8)."""
+        stdin = b"".join((a.encode("utf-8") if isinstance(a, str) else a) + b"\n"
+                         for a in answers)
+        cmd = list(wrapper) + [PAMDRIVE, "--service", service, "--user", user] + list(args)
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout,
+                           env=self.env(extra_env))
+        elapsed = time.monotonic() - t0
+        err = p.stderr.decode("utf-8", "replace")
+        try:
+            data = json.loads(p.stdout.decode("utf-8"))
+        except ValueError:
+            data = {"parse_error": p.stdout.decode("utf-8", "replace")}
+        return Result(data, err, elapsed, p.returncode)
+
+
+class Workdir:
+    """A temp dir removed at the end (kept with ROPC_KEEP=1)."""
+
+    def __init__(self, prefix):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.path, 0o755)
+
+    def cleanup(self):
+        if os.environ.get("ROPC_KEEP") == "1":
+            print("# kept " + self.path)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)

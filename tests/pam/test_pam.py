@@ -1,0 +1,529 @@
+#!/usr/bin/env python3
+"""PAM tests: the real libpam and the built pam_ropc.so, under pam_wrapper,
+against the scriptable test IdP over HTTPS with a CA made for the run.
+
+Each case reads as a script: the options, what the person types, the PAM
+code expected, what the person is shown, the log line, the environment, and
+what reached the IdP.  Every run also checks that no password or token
+appears in any log line.  Output: TAP.
+
+Environment: ROPC_BUILDDIR (default ./build), ROPC_VALGRIND=1 to run the
+module under valgrind memcheck (a smaller set of cases, see main()).
+"""
+
+import base64
+import os
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ropctest import PAM, Pam, Tap, TestIdP, Workdir, make_pki  # noqa: E402
+
+PW = "correct horse"
+CASES_SKIPPED_UNDER_VALGRIND = set()
+
+
+class Suite:
+    def __init__(self, t, w, valgrind=False):
+        self.t = t
+        self.w = w
+        self.pki = make_pki(w.path)
+        self.ca = os.path.join(self.pki, "ca.pem")
+        self.idp = TestIdP(w.path, self.pki)
+        self.pam = Pam(w.path)
+        self.valgrind = valgrind
+        self.vg_errors = 0
+
+    # ---- helpers ----
+    def args(self, scenario, extra="", query=""):
+        """pam.d arguments for scenario; extra "k=v" words replace the
+        defaults (a key given twice is refused by the module)."""
+        opts = {"token_endpoint": self.idp.url(scenario, query), "ca_file": self.ca,
+                "require_local_user": "no", "timeout": "5", "config": self.empty_config()}
+        words = []
+        for w in extra.split():
+            k, eq, v = w.partition("=")
+            if eq and k in opts and k != "extra_param":
+                opts[k] = v
+            else:
+                words.append(w)
+        return " ".join(["%s=%s" % kv for kv in opts.items()] + words)
+
+    def preset_service(self, args):
+        """A stack whose first module sets PAM_AUTHTOK from the environment."""
+        return self.pam.service(["auth required SET_ITEMS", "auth required MODULE " + args])
+
+    def empty_config(self):
+        if not hasattr(self, "_empty"):
+            self._empty = self.pam.config("# no settings here\n")
+        return self._empty
+
+    def login(self, service, user="alice", answers=(PW,), args=(), timeout=60,
+              authtok=None):
+        wrapper = ()
+        extra_env = {"PAM_AUTHTOK": authtok} if authtok is not None else None
+        if self.valgrind:
+            self.vgn = getattr(self, "vgn", 0) + 1
+            vglog = os.path.join(self.w.path, "valgrind-%d.log" % self.vgn)
+            wrapper = ("valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+                       "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+                       "--log-file=" + vglog)
+            extra_env = dict(extra_env or {}, PAM_WRAPPER_DISABLE_DEEPBIND="1")
+            timeout = max(timeout, 180)
+        r = self.pam.run(service, user, answers, args, timeout=timeout,
+                         wrapper=wrapper, extra_env=extra_env)
+        if self.valgrind:
+            with open(vglog) as f:
+                report = f.read()
+            self.t.ok(r.rc != 99 and report.strip() == "",
+                      "valgrind: no memcheck errors, nothing definitely lost (%s)" % service,
+                      report[-3000:])
+        self.no_secrets(r, answers, authtok)
+        return r
+
+    def no_secrets(self, r, answers, authtok=None):
+        # Only the module's log lines: pam_wrapper's own trace prints items.
+        secrets = [a for a in answers if isinstance(a, str) and len(a) >= 4]
+        if authtok:
+            secrets.append(authtok)
+        secrets += [v for k, v in r.env.items() if k.endswith(("TOKEN",)) and v]
+        logs = r.log_text()
+        leaked = [s for s in secrets if s in logs]
+        self.t.ok(not leaked, "no password or token in any log line",
+                  "leaked: %r" % leaked)
+
+    def expect(self, r, code, outcome, name, message=None, http=None):
+        t = self.t
+        t.eq(r.auth, PAM[code], "%s: %s" % (name, code))
+        t.eq(r.field("outcome"), outcome, "%s: log says outcome=%s" % (name, outcome))
+        t.eq(r.field("code"), code, "%s: log says code=%s" % (name, code))
+        if message is not None:
+            t.eq(r.shown("error"), [message] if message else [],
+                 "%s: person is shown %r" % (name, message or "nothing"))
+        if http is not None:
+            t.eq(r.field("http"), str(http), "%s: log says http=%s" % (name, http))
+
+    def fresh_requests(self, scenario, before):
+        return self.idp.requests(scenario)[before:]
+
+    # ---- cases ----
+    def case_success(self):
+        t = self.t
+        svc = self.pam.simple(self.args("ok"), account=True)
+        before = len(self.idp.requests("ok"))
+        now = int(time.time())
+        r = self.login(svc, "alice", [PW], ["--acct", "--setcred"])
+        self.expect(r, "PAM_SUCCESS", "success", "success", message="", http=200)
+        t.eq([m["text"] for m in r.messages if m["style"] == "prompt_echo_off"],
+             ["Password: "], "success: one password prompt")
+        tok = r.env.get("OAUTH2_ACCESS_TOKEN", "")
+        t.ok(tok.endswith("-alice") and len(tok) > 40,
+             "success: OAUTH2_ACCESS_TOKEN is the token the IdP issued for alice", repr(tok))
+        t.eq(r.env.get("OAUTH2_TOKEN_TYPE"), "Bearer", "success: OAUTH2_TOKEN_TYPE")
+        exp = int(r.env.get("OAUTH2_EXPIRES_AT", "0"))
+        t.ok(now + 3600 - 5 <= exp <= now + 3600 + 60,
+             "success: OAUTH2_EXPIRES_AT is now + expires_in", "%d vs now %d" % (exp, now))
+        t.eq(r.env.get("OAUTH2_SCOPE"), "openid profile", "success: OAUTH2_SCOPE as granted")
+        t.ok("OAUTH2_ID_TOKEN" not in r.env and "OAUTH2_REFRESH_TOKEN" not in r.env,
+             "success: id and refresh tokens not exported by default", r.env)
+        t.eq(r.data.get("acct"), PAM["PAM_SUCCESS"], "success: account management says yes")
+        t.eq(r.data.get("setcred"), PAM["PAM_SUCCESS"], "success: setcred PAM_SUCCESS")
+        reqs = self.fresh_requests("ok", before)
+        t.eq(len(reqs), 1, "success: exactly one request to the IdP")
+        if reqs:
+            f = reqs[0]["form"] or {}
+            t.eq(f.get("grant_type"), ["password"], "success: grant_type=password")
+            t.eq(f.get("username"), ["alice"], "success: username sent")
+            t.eq(f.get("password"), [PW], "success: password sent")
+            t.eq(f.get("scope"), ["openid"], "success: default scope openid")
+            t.eq(reqs[0]["headers"].get("content-type"), "application/x-www-form-urlencoded",
+                 "success: form content type")
+            t.ok("authorization" not in reqs[0]["headers"],
+                 "success: public client sends no Authorization header")
+
+    def case_export_options(self):
+        t = self.t
+        svc = self.pam.simple(self.args("ok", "export_id_token export_refresh_token=yes "
+                                              "env_prefix=IDP_"))
+        r = self.login(svc)
+        t.eq(r.auth, 0, "export options: login succeeds")
+        t.ok(r.env.get("IDP_ACCESS_TOKEN", "").endswith("-alice"),
+             "env_prefix=IDP_: IDP_ACCESS_TOKEN set", r.env)
+        t.ok("OAUTH2_ACCESS_TOKEN" not in r.env, "env_prefix=IDP_: no OAUTH2_ variables")
+        t.ok(r.env.get("IDP_ID_TOKEN", "").count(".") == 2, "export_id_token: a JWT", r.env)
+        t.ok(r.env.get("IDP_REFRESH_TOKEN", "").startswith("r-"), "export_refresh_token",
+             r.env)
+        svc = self.pam.simple(self.args("ok", "export_token=no"), account=True)
+        r = self.login(svc, args=["--acct"])
+        t.eq(r.auth, 0, "export_token=no: login succeeds")
+        t.eq(r.env, {}, "export_token=no: the PAM environment stays empty")
+        t.eq(r.data.get("acct"), 0, "export_token=no: account still knows (PAM data)")
+        svc = self.pam.simple(self.args("ok_minimal"))
+        r = self.login(svc)
+        t.eq(r.auth, 0, "minimal token response: success")
+        t.eq(sorted(r.env), ["OAUTH2_ACCESS_TOKEN", "OAUTH2_TOKEN_TYPE"],
+             "minimal token response: no EXPIRES_AT or SCOPE invented")
+
+    OUTCOMES = [
+        # scenario, PAM code, outcome in the log, message to the person
+        ("password", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("keycloak_invalid", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("onelogin_auth_failed", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("onelogin_invalid_creds_status", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("entra_bad_password", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("entra_no_user", "PAM_AUTH_ERR", "idp_unknown_user", ""),
+        ("glewlwyd_denied", "PAM_AUTH_ERR", "invalid_credentials", ""),
+        ("onelogin_mfa", "PAM_CRED_INSUFFICIENT", "mfa_required",
+         "multi-factor authentication is required for this account"),
+        ("onelogin_mfa_v1_200", "PAM_CRED_INSUFFICIENT", "mfa_required",
+         "multi-factor authentication is required for this account"),
+        ("okta_mfa", "PAM_CRED_INSUFFICIENT", "mfa_required",
+         "multi-factor authentication is required for this account"),
+        ("entra_mfa", "PAM_CRED_INSUFFICIENT", "mfa_required",
+         "multi-factor authentication is required for this account"),
+        ("onelogin_locked", "PAM_MAXTRIES", "locked", "account locked at the identity provider"),
+        ("onelogin_locked_status", "PAM_MAXTRIES", "locked",
+         "account locked at the identity provider"),
+        ("keycloak_temp_disabled", "PAM_MAXTRIES", "locked",
+         "account locked at the identity provider"),
+        ("entra_locked", "PAM_MAXTRIES", "locked", "account locked at the identity provider"),
+        ("onelogin_suspended", "PAM_PERM_DENIED", "suspended",
+         "account disabled at the identity provider"),
+        ("keycloak_disabled", "PAM_PERM_DENIED", "suspended",
+         "account disabled at the identity provider"),
+        ("entra_disabled", "PAM_PERM_DENIED", "suspended",
+         "account disabled at the identity provider"),
+        ("onelogin_expired", "PAM_AUTHTOK_EXPIRED", "password_expired",
+         "password expired; change it at the identity provider"),
+        ("entra_expired", "PAM_AUTHTOK_EXPIRED", "password_expired",
+         "password expired; change it at the identity provider"),
+        ("onelogin_unauthorized", "PAM_PERM_DENIED", "access_denied",
+         "not allowed to use this service"),
+        ("rfc_access_denied", "PAM_PERM_DENIED", "access_denied",
+         "not allowed to use this service"),
+        ("onelogin_not_found", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("onelogin_bad_header", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("onelogin_unsupported_grant", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("keycloak_bad_client", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("rfc_invalid_client", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("rfc_invalid_scope", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("entra_invalid_client", "PAM_SERVICE_ERR", "misconfigured", ""),
+        ("http500", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("http502", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("http503", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("http429", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("html200", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("token_empty", "PAM_AUTHINFO_UNAVAIL", "unavailable", ""),
+        ("glewlwyd_bad_client", "PAM_AUTH_ERR", "unrecognised", ""),
+        ("unknown_4xx", "PAM_AUTH_ERR", "unrecognised", ""),
+    ]
+
+    def case_outcomes(self, rows=None):
+        for scen, code, outcome, msg in rows or self.OUTCOMES:
+            svc = self.pam.simple(self.args(scen))
+            r = self.login(svc, answers=["wrong password"])
+            self.expect(r, code, outcome, scen, message=msg)
+
+    def case_silent(self):
+        svc = self.pam.simple(self.args("onelogin_locked"))
+        r = self.login(svc, args=["--silent"])
+        self.expect(r, "PAM_MAXTRIES", "locked", "PAM_SILENT locked", message="")
+
+    def case_log_line(self):
+        t = self.t
+        svc = self.pam.simple(self.args("onelogin_locked"))
+        r = self.login(svc, "alice", args=["--rhost", "192.0.2.7"])
+        line = r.auth_line()
+        for want in ('outcome=locked', 'code=PAM_MAXTRIES', 'user="alice"',
+                     'rhost="192.0.2.7"', 'service="%s"' % svc, 'http=400',
+                     'idp_description="User is locked. Access is unauthorized"',
+                     'detail="OneLogin \\"User is locked\\""'):
+            t.ok(want in line, "log line has %s" % want, line)
+        t.ok(r.field("elapsed_ms") is not None and r.field("elapsed_ms").isdigit(),
+             "log line has elapsed_ms", line)
+        prios = [p for p, txt in r.logs if txt.startswith("authentication ")]
+        t.eq(prios, [5], "locked is logged once, at LOG_NOTICE")
+        svc = self.pam.simple(self.args("control_chars_error"))
+        r = self.login(svc)
+        line = r.auth_line()
+        t.ok("\x1b" not in line and "\r" not in line and "\x07" not in line and
+             "\\x1b" in line, "control characters in error_description are escaped", line)
+
+    def case_special_passwords(self):
+        t = self.t
+        pwds = ["pä ss&=+%\"' w0rd😀", "日本語のパスワード", "a+b=c&d=e", "%41%42 + ",
+                "tab\there", "quote\"back\\slash"]
+        svc = self.pam.simple(self.args("ok"))
+        for pw in pwds:
+            before = len(self.idp.requests("ok"))
+            r = self.login(svc, answers=[pw])
+            reqs = self.fresh_requests("ok", before)
+            got = reqs[0]["form"].get("password") if reqs and reqs[0]["form"] else None
+            t.ok(r.auth == 0 and got == [pw],
+                 "password %r arrives byte-exact as one value" % pw, "got %r auth %r" %
+                 (got, r.auth))
+
+    def case_injection(self):
+        t = self.t
+        svc = self.pam.simple(self.args("ok"))
+        before = len(self.idp.requests("ok"))
+        r = self.login(svc, user="alice&scope=admin&grant_type=client_credentials")
+        reqs = self.fresh_requests("ok", before)
+        f = reqs[0]["form"] if reqs else {}
+        t.eq(f.get("username"), ["alice&scope=admin&grant_type=client_credentials"],
+             "username injection: one encoded value")
+        t.eq(f.get("scope"), ["openid"], "username injection: scope untouched")
+        t.eq(f.get("grant_type"), ["password"], "username injection: grant_type untouched")
+        t.eq(r.auth, 0, "username injection: IdP decides (here: yes)")
+
+    def case_request_shape(self):
+        t = self.t
+        secret_conf = self.pam.config("client_secret = s3cr&t:+x\n", mode=0o600)
+        cases = [
+            ("client_auth=basic", "basic"),
+            ("client_auth=post", "post"),
+        ]
+        for opt, kind in cases:
+            svc = self.pam.simple(
+                "token_endpoint=%s ca_file=%s require_local_user=no config=%s client_id=pam-box "
+                "%s scope=openid%%20profile resource=https://api.example/ "
+                "extra_param=audience=ssh extra_param=tenant=a&b username_format=%%u@corp.example"
+                % (self.idp.url("ok"), self.ca, secret_conf, opt))
+            # pam.d arguments cannot hold spaces; scope with a space goes via config below
+            before = len(self.idp.requests("ok"))
+            r = self.login(svc)
+            reqs = self.fresh_requests("ok", before)
+            if not t.ok(r.auth != PAM["PAM_SERVICE_ERR"] and len(reqs) == 1,
+                        "%s: request sent" % opt, r.log_text()):
+                continue
+            req = reqs[0]
+            f = req["form"]
+            t.eq(f.get("username"), ["alice@corp.example"], "%s: username_format applied" % opt)
+            t.eq(f.get("resource"), ["https://api.example/"], "%s: resource sent" % opt)
+            t.eq(f.get("audience"), ["ssh"], "%s: extra_param sent" % opt)
+            t.eq(f.get("tenant"), ["a&b"], "%s: extra_param value encoded" % opt)
+            if kind == "basic":
+                t.eq(req.get("basic_auth_urldecoded") or req.get("basic_auth"),
+                     ["pam-box", "s3cr&t:+x"], "basic: client id and secret in Basic auth")
+                t.ok("client_secret" not in f and "client_id" not in f,
+                     "basic: neither id nor secret in the body", f)
+            else:
+                t.eq((f.get("client_id"), f.get("client_secret")),
+                     (["pam-box"], ["s3cr&t:+x"]), "post: id and secret in the body")
+                t.ok("authorization" not in req["headers"], "post: no Authorization header")
+        # none: a public client sends its client_id only
+        svc = self.pam.simple(self.args("ok", "client_id=public-box client_auth=none"))
+        before = len(self.idp.requests("ok"))
+        self.login(svc)
+        reqs = self.fresh_requests("ok", before)
+        t.ok(reqs and reqs[0]["form"].get("client_id") == ["public-box"] and
+             "client_secret" not in reqs[0]["form"], "none: client_id only",
+             reqs and reqs[0]["form"])
+        # scope with spaces from the config file
+        conf = self.pam.config("scope = openid profile email\n")
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s"
+                              % (self.idp.url("ok"), self.ca, conf))
+        before = len(self.idp.requests("ok"))
+        self.login(svc)
+        reqs = self.fresh_requests("ok", before)
+        t.ok(reqs and reqs[0]["form"].get("scope") == ["openid profile email"],
+             "scope from the config file, spaces kept", reqs and reqs[0]["form"])
+
+    def case_refused_locally(self):
+        t = self.t
+        cases = [
+            ("unknown local user", "no-such-user-ropc", [PW], "require_local_user=yes",
+             "PAM_USER_UNKNOWN", "unknown_user"),
+            ("empty password", "alice", [""], "", "PAM_AUTH_ERR", "rejected_input"),
+            ("sshd junk password", "alice", None, "", "PAM_AUTH_ERR", "rejected_input"),
+            ("password of 600 bytes", "alice", ["x" * 600], "", "PAM_AUTH_ERR",
+             "rejected_input"),
+            ("user name of 300 bytes", "u" * 300, [PW], "", "PAM_USER_UNKNOWN",
+             "unknown_user"),
+            ("user name not UTF-8", b"al\xffice", [PW], "",
+             "PAM_USER_UNKNOWN", "unknown_user"),
+        ]
+        for name, user, answers, extra, code, outcome in cases:
+            before = len(self.idp.requests())
+            if answers is None:
+                # sshd sets it as PAM_AUTHTOK (it holds a newline).
+                svc = self.preset_service(self.args("ok", "use_first_pass"))
+                r = self.login(svc, user=user, answers=[], authtok="\b\n\r\x7fINCORRECT")
+            else:
+                svc = self.pam.simple(self.args("ok", extra))
+                r = self.login(svc, user=user, answers=answers)
+            self.expect(r, code, outcome, name, message="")
+            t.eq(len(self.idp.requests()) - before, 0, "%s: zero requests to the IdP" % name)
+        # a local user that exists goes through
+        svc = self.pam.simple(self.args("ok", "require_local_user=yes"))
+        r = self.login(svc, user="root")
+        t.eq(r.auth, 0, "require_local_user: an existing local user (root) may ask the IdP")
+
+    def case_first_pass(self):
+        t = self.t
+        svc = self.preset_service(self.args("ok", "use_first_pass"))
+        before = len(self.idp.requests("ok"))
+        r = self.login(svc, answers=[], authtok="earlier module's pw")
+        reqs = self.fresh_requests("ok", before)
+        t.eq(r.auth, 0, "use_first_pass: uses PAM_AUTHTOK")
+        t.eq([m for m in r.messages if m["style"].startswith("prompt")], [],
+             "use_first_pass: no prompt")
+        t.ok(reqs and reqs[0]["form"]["password"] == ["earlier module's pw"],
+             "use_first_pass: the stacked password reached the IdP")
+        before = len(self.idp.requests())
+        svc = self.pam.simple(self.args("ok", "use_first_pass"))
+        r = self.login(svc, answers=[])
+        self.expect(r, "PAM_AUTH_ERR", "rejected_input", "use_first_pass without a password",
+                    message="")
+        t.eq(len(self.idp.requests()) - before, 0,
+             "use_first_pass without a password: zero requests")
+        svc = self.preset_service(self.args("ok", "try_first_pass"))
+        r = self.login(svc, answers=[], authtok="stacked password")
+        t.ok(r.auth == 0 and not [m for m in r.messages if m["style"].startswith("prompt")],
+             "try_first_pass with PAM_AUTHTOK: no prompt", r.messages)
+        svc = self.pam.simple(self.args("ok", "try_first_pass"))
+        r = self.login(svc, answers=[PW])
+        t.ok(r.auth == 0 and [m["text"] for m in r.messages] == ["Password: "],
+             "try_first_pass without PAM_AUTHTOK: prompts", r.messages)
+
+    def case_network(self):
+        t = self.t
+        # A stalled IdP ends within timeout + 1 s.
+        svc = self.pam.simple(self.args("stall", "timeout=2 connect_timeout=1"))
+        r = self.login(svc)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "stalled IdP", message="")
+        if not self.valgrind:
+            t.ok(r.elapsed < 3.0, "stalled IdP: returns within timeout + 1 s",
+                 "took %.2fs" % r.elapsed)
+        # A redirect is not followed.
+        for code in ("301", "302", "307", "308"):
+            svc = self.pam.simple(self.args("redirect" + code))
+            before = len(self.idp.requests("ok"))
+            r = self.login(svc)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "redirect " + code,
+                        message="", http=code)
+            t.eq(len(self.idp.requests("ok")) - before, 0, "redirect %s not followed" % code)
+        # A body over the cap.
+        for scen in ("huge_body", "chunked_huge"):
+            svc = self.pam.simple(self.args(scen))
+            r = self.login(svc)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", scen)
+            t.ok("256 KiB" in (r.field("detail") or ""), "%s: log says over the cap" % scen,
+                 r.auth_line())
+        # Refused connection.
+        svc = self.pam.simple(self.args("ok").replace(":%d/" % self.idp.port, ":1/"))
+        r = self.login(svc)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "connection refused")
+
+    def case_tls(self):
+        t = self.t
+        rogue = TestIdP(self.w.path, self.pki, name="rogue", cert="rogue")
+        try:
+            svc = self.pam.simple(self.args("ok").replace(":%d/" % self.idp.port,
+                                                          ":%d/" % rogue.port))
+            r = self.login(svc)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "certificate from an unknown CA")
+            t.ok("TLS" in (r.field("detail") or ""), "unknown CA: log says TLS failure",
+                 r.auth_line())
+            t.eq(len(rogue.requests()), 0, "unknown CA: no request (no password) was sent")
+        finally:
+            rogue.stop()
+        # Without ca_file the system store does not know our test CA.
+        svc = self.pam.simple(self.args("ok").replace("ca_file=%s " % self.ca, ""))
+        r = self.login(svc)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "test CA not in the system store")
+
+    def case_config_errors(self):
+        t = self.t
+        bad = [
+            ("http:// endpoint", "token_endpoint=http://127.0.0.1:%d/s/ok/token" % self.idp.port,
+             "must be an https:// URL"),
+            ("non-numeric timeout", "timeout=ten", "must be a whole number of seconds"),
+            ("client_secret in pam.d", "client_secret=abc",
+             "refused in pam.d arguments"),
+            ("bad require_local_user", "require_local_user=maybe", "must be yes or no"),
+            ("error_map to success", "error_map=success:Invalid", "unknown outcome"),
+        ]
+        for name, opt, why in bad:
+            svc = self.pam.simple(self.args("ok", opt))
+            before = len(self.idp.requests())
+            r = self.login(svc)
+            self.expect(r, "PAM_SERVICE_ERR", "misconfigured", name, message="")
+            errs = [txt for p, txt in r.logs if p == 3 and txt.startswith("config:")]
+            t.ok(any(why in e for e in errs), "%s: LOG_ERR line says %r" % (name, why),
+                 r.log_text())
+            t.eq(len(self.idp.requests()) - before, 0, "%s: zero requests" % name)
+        # A world-readable config file holding a secret.
+        conf = self.pam.config("client_id = box\nclient_secret = hunter22\n", mode=0o644)
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s"
+                              % (self.idp.url("ok"), self.ca, conf))
+        r = self.login(svc)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "world-readable secret", message="")
+        errs = [txt for p, txt in r.logs if p == 3]
+        t.ok(any("readable by group or others" in e and "chmod 600" in e for e in errs),
+             "world-readable secret: LOG_ERR says why and how to fix", r.log_text())
+        t.ok("hunter22" not in r.stderr, "world-readable secret: the secret is not logged")
+        # Unknown keys are logged and ignored.
+        svc = self.pam.simple(self.args("ok", "frobnicate=1"))
+        r = self.login(svc)
+        t.eq(r.auth, 0, "unknown option: ignored, login works")
+        t.ok(any(p == 3 and 'unknown option "frobnicate"' in txt for p, txt in r.logs),
+             "unknown option: LOG_ERR line", r.log_text())
+        # error_map from the admin wins over the built-in table.
+        svc = self.pam.simple(self.args("keycloak_invalid",
+                                        "error_map=locked:Invalid%20user"))
+        conf = self.pam.config("error_map = locked:Invalid user credentials\n")
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s"
+                              % (self.idp.url("keycloak_invalid"), self.ca, conf))
+        r = self.login(svc)
+        self.expect(r, "PAM_MAXTRIES", "locked", "error_map", message=
+                    "account locked at the identity provider")
+
+    def case_other_functions(self):
+        t = self.t
+        svc = self.pam.simple(self.args("ok"), account=True)
+        r = self.login(svc, args=["--no-auth", "--acct", "--chauthtok", "--setcred"],
+                       answers=[])
+        t.ok(r.data.get("acct") != 0, "account without authentication: not granted",
+             r.data)
+        t.eq(r.data.get("chauthtok"), PAM["PAM_AUTHTOK_ERR"], "password change: PAM_AUTHTOK_ERR")
+        t.ok(any("identity provider" in m for m in r.shown("error")),
+             "password change: the person is told where to change it", r.messages)
+        t.eq(r.data.get("setcred"), 0, "setcred: PAM_SUCCESS")
+
+    def run(self, cases):
+        for c in cases:
+            try:
+                getattr(self, "case_" + c)()
+            except Exception as e:  # a crash of the harness is a failure
+                import traceback
+                self.t.ok(False, "case %s ran to the end" % c, traceback.format_exc())
+
+
+def main():
+    valgrind = os.environ.get("ROPC_VALGRIND") == "1"
+    t = Tap("pam-valgrind" if valgrind else "pam")
+    w = Workdir("ropc-pam-")
+    s = None
+    try:
+        s = Suite(t, w, valgrind)
+        if valgrind:
+            s.OUTCOMES = [row for row in s.OUTCOMES if row[0] in (
+                "password", "onelogin_locked", "entra_mfa", "http503", "html200",
+                "glewlwyd_denied", "onelogin_not_found")]
+            s.run(["success", "export_options", "outcomes", "refused_locally",
+                   "config_errors", "network", "other_functions"])
+        else:
+            s.run(["success", "export_options", "outcomes", "silent", "log_line",
+                   "special_passwords", "injection", "request_shape", "refused_locally",
+                   "first_pass", "network", "tls", "config_errors", "other_functions"])
+    finally:
+        if s is not None:
+            s.idp.stop()
+        w.cleanup()
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
