@@ -53,8 +53,7 @@ static void
 log_attempt(struct ropc_ctx *ctx, const struct attempt *a)
 {
 	const struct ropc_outcome_info *info = ropc_outcome_info(a->outcome);
-	char user[300], rhost[300], service[140], detail[700];
-	char code[140] = "", desc[600] = "", extra[800] = "";
+	char user[300], rhost[300], service[140], detail[700], extra[1024] = "";
 	const char *u = ctx->user != NULL ? ctx->user : "";
 	const char *r = ctx->rhost != NULL ? ctx->rhost : "";
 
@@ -63,6 +62,8 @@ log_attempt(struct ropc_ctx *ctx, const struct attempt *a)
 	ropc_sanitize(ctx->service, strlen(ctx->service), service, sizeof(service));
 	ropc_sanitize(a->detail, strlen(a->detail), detail, sizeof(detail));
 	if (a->idp != NULL && (a->idp->code[0] != '\0' || a->idp->description[0] != '\0')) {
+		char code[140], desc[600];
+
 		ropc_sanitize(a->idp->code, strlen(a->idp->code), code, sizeof(code));
 		ropc_sanitize(a->idp->description, strlen(a->idp->description), desc,
 			      sizeof(desc));
@@ -77,15 +78,14 @@ log_attempt(struct ropc_ctx *ctx, const struct attempt *a)
 		 a->http, elapsed_ms(&a->start), detail, extra);
 }
 
-/* Decide outcome o; returns its PAM code. */
-static int
+/* Decide outcome o: its PAM code becomes the one returned. */
+static void
 decide(struct attempt *a, enum ropc_outcome o, const char *detail)
 {
 	a->outcome = o;
 	a->code = ropc_outcome_info(o)->pam_code;
 	if (detail != NULL)
 		snprintf(a->detail, sizeof(a->detail), "%s", detail);
-	return a->code;
 }
 
 /* Tell the person why, unless the application asked for silence. */
@@ -118,8 +118,8 @@ free_user(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
-/* Ask the IdP.  Fills a and v; returns the PAM code. */
-static int
+/* Ask the IdP and classify its answer: decides a, fills v. */
+static void
 ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
 	struct ropc_verdict *v)
 {
@@ -127,34 +127,34 @@ ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
 	struct ropc_http_result res;
 	struct ropc_buf body;
 	char *idp_user;
-	int rc;
 
 	idp_user = ropc_user_map(s->username_format, ctx->user);
-	if (idp_user == NULL)
-		return decide(a, ROPC_OUT_INTERNAL, "out of memory");
+	if (idp_user == NULL) {
+		decide(a, ROPC_OUT_INTERNAL, "out of memory");
+		return;
+	}
 	ropc_buf_init(&body, ROPC_MAX_BODY);
 	ropc_http_result_init(&res);
 	if (ropc_form_build(s, idp_user, password, &body) < 0) {
-		rc = decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
+		decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
 		goto out;
 	}
 	ropc_debug(ctx, "auth: asking %s for %s", s->token_endpoint, idp_user);
 	if (ropc_http_post(ctx, &body, &res) < 0) {
-		rc = decide(a, ROPC_OUT_INTERNAL, res.error);
+		decide(a, ROPC_OUT_INTERNAL, res.error);
 		goto out;
 	}
 	ropc_buf_free(&body);
 	a->http = res.status;
 	ropc_classify(s, &res, v);
 	a->idp = &v->idp;
-	rc = decide(a, v->outcome, v->detail);
+	decide(a, v->outcome, v->detail);
 	if (res.net != ROPC_NET_OK && res.error[0] != '\0')
 		snprintf(a->detail, sizeof(a->detail), "%s: %s", v->detail, res.error);
 out:
 	ropc_buf_free(&body);
 	ropc_http_result_free(&res);
 	free(idp_user);
-	return rc;
 }
 
 int
@@ -172,12 +172,12 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 
 	if (settings_rc == PAM_BUF_ERR) {
 		decide(&a, ROPC_OUT_INTERNAL, "out of memory reading the settings");
-		rc = a.code = PAM_BUF_ERR;
+		a.code = PAM_BUF_ERR;
 		goto done;
 	}
 	if (settings_rc != PAM_SUCCESS) {
-		rc = decide(&a, ROPC_OUT_MISCONFIGURED,
-			    "settings refused; see the config: lines before this one");
+		decide(&a, ROPC_OUT_MISCONFIGURED,
+		       "settings refused; see the config: lines before this one");
 		goto done;
 	}
 
@@ -191,12 +191,12 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	ctx->user = user;
 	why = ropc_user_check(user);
 	if (why != NULL) {
-		rc = decide(&a, ROPC_OUT_UNKNOWN_USER, why);
+		decide(&a, ROPC_OUT_UNKNOWN_USER, why);
 		goto done;
 	}
 	if (ctx->settings->require_local_user &&
 	    pam_modutil_getpwnam(ctx->pamh, user) == NULL) {
-		rc = decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account (require_local_user)");
+		decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account (require_local_user)");
 		goto done;
 	}
 
@@ -204,8 +204,8 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	if (ctx->settings->use_first_pass) {
 		rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, (const void **)&password);
 		if (rc != PAM_SUCCESS || password == NULL) {
-			rc = decide(&a, ROPC_OUT_REJECTED_INPUT,
-				    "use_first_pass: no password from an earlier module");
+			decide(&a, ROPC_OUT_REJECTED_INPUT,
+				       "use_first_pass: no password from an earlier module");
 			goto done;
 		}
 	} else {
@@ -218,21 +218,20 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	}
 	why = ropc_password_check(password);
 	if (why != NULL) {
-		rc = decide(&a, ROPC_OUT_REJECTED_INPUT, why);
+		decide(&a, ROPC_OUT_REJECTED_INPUT, why);
 		goto done;
 	}
 
 	/* Steps 4 and 5: ask, classify. */
-	rc = ask_idp(ctx, &a, password, &v);
+	ask_idp(ctx, &a, password, &v);
 	tell(ctx, a.outcome);
 
 	/* Step 6: hand the tokens to the session. */
 	if (a.outcome == ROPC_OUT_SUCCESS) {
-		char *copy;
-
 		rc = ropc_env_export(ctx, &v.tokens, time(NULL));
 		if (rc == PAM_SUCCESS) {
-			copy = strdup(user);
+			char *copy = strdup(user);
+
 			if (copy == NULL ||
 			    pam_set_data(ctx->pamh, ROPC_DATA_USER, copy, free_user) != PAM_SUCCESS) {
 				free(copy);

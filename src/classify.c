@@ -161,7 +161,6 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 	      struct ropc_verdict *v)
 {
 	const char *body = res->body.data != NULL ? res->body.data : "";
-	char why[160];
 
 	memset(v, 0, sizeof(*v));
 	v->tokens.expires_in = -1;
@@ -183,6 +182,8 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 		return;
 	}
 	if (res->status == 200) {
+		char why[160];
+
 		if (ropc_response_tokens(body, res->body.len, &v->tokens, why,
 					 sizeof(why)) == 0) {
 			v->outcome = ROPC_OUT_SUCCESS;

@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "options.h"
 
-#define ROPC_MAX_BODY (64 * 1024)
+#define ROPC_MAX_BODY ((size_t)64 * 1024)
 
 /* Append name=value (both encoded), with a leading & unless first.
  * Returns 0 or -1 (too large, out of memory). */

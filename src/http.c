@@ -118,7 +118,7 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	CURLcode rc;
 	int ret = -1;
 
-	ropc_buf_init(&auth, 16 * 1024);
+	ropc_buf_init(&auth, (size_t)16 * 1024);
 	errbuf[0] = '\0';
 	if (ropc_http_global_init() < 0) {
 		snprintf(res->error, sizeof(res->error), "curl_global_init failed");
@@ -132,8 +132,8 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 
 	headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
 	if (headers == NULL ||
-	    (tail = curl_slist_append(headers, "Accept: application/json")) == NULL ||
-	    (tail = curl_slist_append(headers, "Expect:")) == NULL) {
+	    curl_slist_append(headers, "Accept: application/json") == NULL ||
+	    curl_slist_append(headers, "Expect:") == NULL) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		goto out;
 	}
@@ -179,6 +179,8 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	res->net = ROPC_NET_OK;
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
+		/* on_data() sets ROPC_NET_TOO_BIG during curl_easy_perform. */
+		/* cppcheck-suppress knownConditionTrueFalse */
 		if (res->net != ROPC_NET_TOO_BIG)
 			res->net = net_class(rc);
 		snprintf(res->error, sizeof(res->error), "%s",

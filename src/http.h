@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "options.h"
 
-#define ROPC_MAX_RESPONSE (256 * 1024)
+#define ROPC_MAX_RESPONSE ((size_t)256 * 1024)
 
 enum ropc_net {
 	ROPC_NET_OK = 0,        /* an HTTP answer arrived whole */

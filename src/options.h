@@ -11,7 +11,7 @@
 #include "common.h"
 
 #define ROPC_DEFAULT_CONFIG "/etc/security/pam_ropc.conf"
-#define ROPC_MAX_CONFIG_SIZE (64 * 1024)
+#define ROPC_MAX_CONFIG_SIZE ((size_t)64 * 1024)
 #define ROPC_MAX_SECRET_SIZE 4096
 
 enum ropc_client_auth {

@@ -10,15 +10,16 @@
 #include <json-c/printbuf.h>
 
 /* Wipe every string in o (values and nested values) in place, so that the
- * tokens do not outlive the JSON tree in freed memory. */
+ * tokens do not outlive the JSON tree in freed memory.  The recursion is
+ * bounded: the tokener refuses trees deeper than ROPC_JSON_DEPTH. */
 static void
-wipe_json(struct json_object *o, int depth)
+wipe_json(struct json_object *o, int depth) /* NOLINT(misc-no-recursion) */
 {
 	if (o == NULL || depth > ROPC_JSON_DEPTH + 1)
 		return;
 	switch (json_object_get_type(o)) {
 	case json_type_string:
-		ropc_wipe((char *)(uintptr_t)json_object_get_string(o),
+		ropc_wipe((char *)json_object_get_string(o),
 			  (size_t)json_object_get_string_len(o));
 		break;
 	case json_type_object: {

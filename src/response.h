@@ -11,7 +11,7 @@
 #include "common.h"
 
 #define ROPC_JSON_DEPTH 16
-#define ROPC_MAX_TOKEN (32 * 1024)
+#define ROPC_MAX_TOKEN ((size_t)32 * 1024)
 
 struct ropc_tokens {
 	char *access_token;   /* always set on success; wiped when freed */
