@@ -5,14 +5,23 @@
  * names one (so https_proxy in a user's environment cannot steer a setuid
  * program), no signals, connect and total timeouts, no compression, and a
  * cap on the answer's size.
+ *
+ * Secrets inside the libraries: libcurl copies the request body (the
+ * password) into its send buffer and the answer (the token) into its
+ * receive buffer, and frees both without wiping.  So libcurl is given an
+ * allocator that wipes every block it frees or moves, and OpenSSL is told
+ * to cleanse its plaintext record buffers (SSL_OP_CLEANSE_PLAINTEXT).
  */
 #include "http.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include "form.h"
 #include "logging.h"
@@ -24,10 +33,41 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_result = CURLE_FAILED_INIT;
 
+/* libcurl's allocator: glibc's, but every block is wiped before it is
+ * freed, and realloc never leaves the old block behind unwiped. */
+static void
+wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	ropc_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *
+wiping_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	old = malloc_usable_size(p);
+	q = malloc(n > 0 ? n : 1);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	wiping_free(p);
+	return q;
+}
+
+/* If the process already initialised libcurl, this allocator is not
+ * installed (libcurl ignores a second init); the module still works. */
 static void
 global_init(void)
 {
-	init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+	init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+					   wiping_realloc, strdup, calloc);
 }
 
 int
@@ -94,6 +134,16 @@ net_class(CURLcode rc)
 	default:
 		return ROPC_NET_ERROR;
 	}
+}
+
+/* libcurl hands us the SSL_CTX before the handshake (OpenSSL backend). */
+static CURLcode
+on_ssl_ctx(CURL *h, void *sslctx, void *userdata)
+{
+	(void)h;
+	(void)userdata;
+	SSL_CTX_set_options((SSL_CTX *)sslctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
 }
 
 /* Set an option; on failure remember which, for the log. */
@@ -175,6 +225,10 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, res);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
+	/* Only the OpenSSL backend has it; elsewhere the buffers stay as they are. */
+	if (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK)
+		ropc_debug(ctx, "http: no SSL_CTX callback in this libcurl; "
+			   "TLS buffers are not cleansed");
 
 	res->net = ROPC_NET_OK;
 	rc = curl_easy_perform(h);

@@ -8,6 +8,13 @@
  *
  *   pamdrive --service NAME --user NAME [--rhost HOST] [--silent]
  *            [--no-auth] [--acct] [--chauthtok] [--setcred] [--repeat N]
+ *            [--scan-secrets]
+ *
+ * --scan-secrets: after pam_end, search this process's heap and anonymous
+ * mappings for the password (as typed and form-encoded) and the access
+ * token, and print how many copies remain ("scan" in the JSON).  The
+ * searched-for values are kept in one page of their own that the scan
+ * skips; pamdrive wipes its own copies first and prints no token value.
  *
  * (An application cannot set PAM_AUTHTOK; tests that need a password
  * from an earlier module stack pam_wrapper's pam_set_items.so.)
@@ -16,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <security/pam_appl.h>
 
 struct answers {
@@ -129,22 +139,108 @@ conv(int num, const struct pam_message **msg, struct pam_response **resp,
 	return PAM_SUCCESS;
 }
 
+/* Read all of stdin with read(2), not stdio, so that no FILE buffer keeps
+ * a copy of the passwords; split into lines; wipe the raw bytes. */
 static void
 read_answers(struct answers *a)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	size_t len = 0, cap = 4096, i, start = 0;
+	char *buf = malloc(cap);
 	ssize_t n;
 
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		if (n > 0 && line[n - 1] == '\n')
-			line[n - 1] = '\0';
+	if (buf == NULL)
+		abort();
+	while ((n = read(0, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *bigger = malloc(cap * 2);
+
+			if (bigger == NULL)
+				abort();
+			memcpy(bigger, buf, len);
+			explicit_bzero(buf, cap);
+			free(buf);
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	for (i = 0; i <= len; i++) {
+		if (i < len && buf[i] != '\n')
+			continue;
+		if (i == len && start == len)
+			break;
 		a->lines = realloc(a->lines, (a->n + 1) * sizeof(char *));
 		if (a->lines == NULL)
 			abort();
-		a->lines[a->n++] = strdup(line);
+		a->lines[a->n] = strndup(buf + start, i - start);
+		if (a->lines[a->n] == NULL)
+			abort();
+		a->n++;
+		start = i + 1;
 	}
-	free(line);
+	explicit_bzero(buf, cap);
+	free(buf);
+}
+
+/* Count occurrences of needle in this process's heap and anonymous
+ * read-write mappings, skipping [skip, skip + skiplen). */
+static int
+count_copies(const char *needle, size_t nlen, const void *skip, size_t skiplen)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	int count = 0;
+
+	if (maps == NULL || nlen == 0)
+		return -1;
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long lo, hi;
+		char perms[8], path[256] = "";
+		const char *p, *end;
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3)
+			continue;
+		if (perms[0] != 'r' || perms[1] != 'w')
+			continue;
+		if (path[0] != '\0' && strcmp(path, "[heap]") != 0)
+			continue;
+		p = (const char *)lo;
+		end = (const char *)hi;
+		while (p + nlen <= end) {
+			const char *hit = memmem(p, (size_t)(end - p), needle, nlen);
+
+			if (hit == NULL)
+				break;
+			if (!(hit >= (const char *)skip && hit < (const char *)skip + skiplen))
+				count++;
+			p = hit + 1;
+		}
+	}
+	fclose(maps);
+	return count;
+}
+
+/* The form encoding the module uses (unreserved kept, space '+'). */
+static void
+form_encode(const char *s, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
+			*out++ = (char)c;
+		} else if (c == ' ') {
+			*out++ = '+';
+		} else {
+			*out++ = '%';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 0xf];
+		}
+	}
+	*out = '\0';
 }
 
 static void
@@ -168,11 +264,14 @@ main(int argc, char **argv)
 {
 	const char *service = NULL, *user = NULL, *rhost = NULL;
 	int silent = 0, do_auth = 1, do_acct = 0, do_chauthtok = 0;
-	int do_setcred = 0, repeat = 1, i, rc, last = PAM_SUCCESS;
+	int do_setcred = 0, repeat = 1, scan = 0, i, rc, last = PAM_SUCCESS;
+	char *vault = NULL;     /* the scan's page: password, encoded, token */
+	const size_t vaultsize = 16 * 4096;
 	struct answers a = { 0 };
 	struct pam_conv pc = { conv, &a };
 	pam_handle_t *pamh = NULL;
 	char **env;
+	char num[64], *canary;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--service") == 0 && i + 1 < argc)
@@ -191,6 +290,8 @@ main(int argc, char **argv)
 			do_acct = 1;
 		else if (strcmp(argv[i], "--chauthtok") == 0)
 			do_chauthtok = 1;
+		else if (strcmp(argv[i], "--scan-secrets") == 0)
+			scan = 1;
 		else if (strcmp(argv[i], "--setcred") == 0)
 			do_setcred = 1;
 		else {
@@ -203,6 +304,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	read_answers(&a);
+	if (scan) {
+		vault = mmap(NULL, vaultsize, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (vault == MAP_FAILED || a.n == 0 || strlen(a.lines[0]) > 1000) {
+			fprintf(stderr, "pamdrive: --scan-secrets needs a password line\n");
+			return 2;
+		}
+		strcpy(vault, a.lines[0]);
+		form_encode(a.lines[0], vault + 1024);
+	}
 	emits("\"service\":");
 	emit_json(service);
 	rc = pam_start(service, user, &pc, &pamh);
@@ -239,19 +350,51 @@ main(int argc, char **argv)
 		emits(i ? "," : "");
 		emit_json(env[i]);
 		emits(":");
-		emit_json(eq + 1);
+		if (scan) {
+			/* Keep the token in the vault; print its length only. */
+			if (strstr(env[i], "ACCESS_TOKEN") != NULL &&
+			    strlen(eq + 1) < vaultsize - 8192)
+				strcpy(vault + 8192, eq + 1);
+			snprintf(num, sizeof(num), "\"(%zu bytes)\"", strlen(eq + 1));
+			emits(num);
+		} else {
+			emit_json(eq + 1);
+		}
 		*eq = '=';
+		explicit_bzero(env[i], strlen(env[i]));
 		free(env[i]);
 	}
 	free(env);
-	emits("}}");
+	emits("}");
 	pam_end(pamh, last);
-	printf("{\"messages\":[%s],%s\n", msgs.buf != NULL ? msgs.buf : "", out.buf);
 	for (i = 0; (size_t)i < a.n; i++) {
 		explicit_bzero(a.lines[i], strlen(a.lines[i]));
 		free(a.lines[i]);
 	}
 	free(a.lines);
+	a.n = 0;
+	if (scan) {
+		snprintf(num, sizeof(num), ",\"scan\":{\"password\":%d,",
+			 count_copies(vault, strlen(vault), vault, vaultsize));
+		emits(num);
+		snprintf(num, sizeof(num), "\"password_encoded\":%d,",
+			 strcmp(vault, vault + 1024) == 0 ? 0 :
+			 count_copies(vault + 1024, strlen(vault + 1024), vault, vaultsize));
+		emits(num);
+		/* A canary left on the heap on purpose: the scan must find it
+		 * once, or it is blind. */
+		canary = strdup("pamdrive-canary-\x01\x02-on-the-heap");
+		snprintf(num, sizeof(num), "\"canary\":%d,",
+			 count_copies(canary, strlen(canary), canary, 0) + 0);
+		emits(num);
+		free(canary);
+		snprintf(num, sizeof(num), "\"token\":%d}",
+			 vault[8192] == '\0' ? -1 :
+			 count_copies(vault + 8192, strlen(vault + 8192), vault, vaultsize));
+		emits(num);
+	}
+	emits("}");
+	printf("{\"messages\":[%s],%s\n", msgs.buf != NULL ? msgs.buf : "", out.buf);
 	free(out.buf);
 	free(msgs.buf);
 	return 0;

@@ -492,6 +492,36 @@ class Suite:
              "password change: the person is told where to change it", r.messages)
         t.eq(r.data.get("setcred"), 0, "setcred: PAM_SUCCESS")
 
+    def case_lingering(self):
+        """After pam_end, no copy of the password (typed or form-encoded)
+        or of the access token may remain anywhere in the process's heap
+        or anonymous memory: not in our buffers, not in libcurl's (wiping
+        allocator), not in OpenSSL's (SSL_OP_CLEANSE_PLAINTEXT)."""
+        t = self.t
+        for scen in ("ok", "onelogin_locked", "entra_mfa", "html200"):
+            svc = self.pam.simple(self.args(scen))
+            for pw in ("correct horse battery staple", "pä ss&=+%w0rd😀 long enough"):
+                r = self.pam.run(svc, "alice", [pw], ["--scan-secrets"])
+                scan = r.data.get("scan", {})
+                t.diag("lingering copies after pam_end (%s, %r): %s" % (scen, pw, scan))
+                t.eq(scan.get("canary"), 1, "heap scan sees a canary (the scan is not blind)")
+                want_token = 0 if scen == "ok" else -1
+                t.eq((scan.get("password"), scan.get("password_encoded"), scan.get("token")),
+                     (0, 0, want_token),
+                     "%s: no copy of the password or token left after pam_end" % scen)
+
+    def case_enumeration(self):
+        """An unknown user at the IdP and a wrong password look the same."""
+        t = self.t
+        seen = []
+        for scen in ("entra_no_user", "entra_bad_password", "password",
+                     "keycloak_invalid", "glewlwyd_denied"):
+            svc = self.pam.simple(self.args(scen))
+            r = self.login(svc, answers=["wrong password"])
+            seen.append((r.auth, tuple(r.shown()), tuple(m["text"] for m in r.messages)))
+        t.ok(len(set(seen)) == 1, "unknown IdP user and wrong password: same code, same "
+             "messages, for every IdP", seen)
+
     def run(self, cases):
         for c in cases:
             try:
@@ -517,7 +547,8 @@ def main():
         else:
             s.run(["success", "export_options", "outcomes", "silent", "log_line",
                    "special_passwords", "injection", "request_shape", "refused_locally",
-                   "first_pass", "network", "tls", "config_errors", "other_functions"])
+                   "first_pass", "network", "tls", "config_errors", "other_functions",
+                   "lingering", "enumeration"])
     finally:
         if s is not None:
             s.idp.stop()
