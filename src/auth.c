@@ -110,6 +110,48 @@ ropc_password_check(const char *password)
 	return NULL;
 }
 
+/*
+ * The password: PAM_AUTHTOK when an earlier module set it (what
+ * try_first_pass asks for, and the default), else, unless use_first_pass
+ * forbids it, one echo-off prompt whose answer becomes PAM_AUTHTOK for the
+ * modules after this one.  Returns PAM_SUCCESS with *password (libpam's
+ * copy), PAM_AUTHTOK_RECOVERY_ERR when use_first_pass found none, or the
+ * code of the failing conversation.  Not pam_get_authtok: it reads
+ * use_first_pass from argv by prefix, so use_first_pass=no would count.
+ */
+static int
+get_password(struct ropc_ctx *ctx, const char **password)
+{
+	const void *item = NULL;
+	char *resp = NULL;
+	int rc;
+
+	*password = NULL;
+	rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, &item);
+	if (rc == PAM_SUCCESS && item != NULL) {
+		*password = item;
+		return PAM_SUCCESS;
+	}
+	if (ctx->settings->use_first_pass)
+		return PAM_AUTHTOK_RECOVERY_ERR;
+	rc = pam_prompt(ctx->pamh, PAM_PROMPT_ECHO_OFF, &resp, "Password: ");
+	if (rc != PAM_SUCCESS) {
+		ropc_free_secret(resp);
+		return rc;
+	}
+	if (resp == NULL)
+		return PAM_CONV_ERR;
+	rc = pam_set_item(ctx->pamh, PAM_AUTHTOK, resp);
+	ropc_free_secret(resp);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, &item);
+	if (rc != PAM_SUCCESS || item == NULL)
+		return rc != PAM_SUCCESS ? rc : PAM_CONV_ERR;
+	*password = item;
+	return PAM_SUCCESS;
+}
+
 static void
 free_user(pam_handle_t *pamh, void *data, int status)
 {
@@ -162,7 +204,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 {
 	struct attempt a = { .http = 0 };
 	struct ropc_verdict v;
-	const char *user = NULL, *password = NULL, *why;
+	const char *user = NULL, *password = NULL, *why, *refused_user;
 	int rc;
 
 	memset(&v, 0, sizeof(v));
@@ -189,32 +231,27 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		goto done;
 	}
 	ctx->user = user;
-	why = ropc_user_check(user);
-	if (why != NULL) {
-		decide(&a, ROPC_OUT_UNKNOWN_USER, why);
-		goto done;
-	}
-	if (ctx->settings->require_local_user &&
-	    pam_modutil_getpwnam(ctx->pamh, user) == NULL) {
-		decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account (require_local_user)");
-		goto done;
-	}
+	refused_user = ropc_user_check(user);
+	if (refused_user == NULL && ctx->settings->require_local_user &&
+	    pam_modutil_getpwnam(ctx->pamh, user) == NULL)
+		refused_user = "no local account (require_local_user)";
 
-	/* Step 3: the password. */
-	if (ctx->settings->use_first_pass) {
-		rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, (const void **)&password);
-		if (rc != PAM_SUCCESS || password == NULL) {
-			decide(&a, ROPC_OUT_REJECTED_INPUT,
-				       "use_first_pass: no password from an earlier module");
-			goto done;
-		}
-	} else {
-		rc = pam_get_authtok(ctx->pamh, PAM_AUTHTOK, &password, NULL);
-		if (rc != PAM_SUCCESS) {
-			decide(&a, ROPC_OUT_REJECTED_INPUT, "no password was entered");
-			a.code = rc;
-			goto done;
-		}
+	/* Step 3: the password.  Asked for even when the user is refused, so
+	 * that the prompts do not tell which local accounts exist. */
+	rc = get_password(ctx, &password);
+	if (refused_user != NULL) {
+		decide(&a, ROPC_OUT_UNKNOWN_USER, refused_user);
+		goto done;
+	}
+	if (rc == PAM_AUTHTOK_RECOVERY_ERR) {
+		decide(&a, ROPC_OUT_REJECTED_INPUT,
+		       "use_first_pass: no password from an earlier module");
+		goto done;
+	}
+	if (rc != PAM_SUCCESS) {
+		decide(&a, ROPC_OUT_REJECTED_INPUT, "no password was entered");
+		a.code = rc;
+		goto done;
 	}
 	why = ropc_password_check(password);
 	if (why != NULL) {
@@ -222,7 +259,9 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		goto done;
 	}
 
-	/* Steps 4 and 5: ask, classify. */
+	/* Steps 4 and 5: ask, classify.  elapsed_ms is the IdP's time, not
+	 * the person's typing. */
+	clock_gettime(CLOCK_MONOTONIC, &a.start);
 	ask_idp(ctx, &a, password, &v);
 	tell(ctx, a.outcome);
 

@@ -49,6 +49,7 @@ static const struct recogniser descriptions[] = {
 	{ "Resource not found", ROPC_OUT_MISCONFIGURED, "OneLogin", false },
 	{ "invalid authorization header value format", ROPC_OUT_MISCONFIGURED, "OneLogin", false },
 	{ "Authentication Failed", ROPC_OUT_INVALID_CREDENTIALS, "OneLogin", false },
+	{ "grant_type is incorrect", ROPC_OUT_MISCONFIGURED, "OneLogin", false },
 	/* Keycloak ("temporarily disabled" before "disabled"). */
 	{ "Account temporarily disabled", ROPC_OUT_LOCKED, "Keycloak", false },
 	{ "Account disabled", ROPC_OUT_SUSPENDED, "Keycloak", false },
@@ -111,6 +112,9 @@ match_admin(const struct ropc_settings *s, struct ropc_verdict *v)
 	for (i = 0; i < s->n_error_map; i++) {
 		const char *p = s->error_map[i].pattern;
 
+		/* The loader never stores success; never trust that here. */
+		if (s->error_map[i].outcome == ROPC_OUT_SUCCESS)
+			continue;
 		if (contains(v->idp.description, p) || contains(v->idp.code, p) ||
 		    contains(v->idp.codes, p)) {
 			v->outcome = (enum ropc_outcome)s->error_map[i].outcome;

@@ -61,13 +61,28 @@ wiping_realloc(void *p, size_t n)
 	return q;
 }
 
-/* If the process already initialised libcurl, this allocator is not
- * installed (libcurl ignores a second init); the module still works. */
+/*
+ * If the process already initialised libcurl, this allocator is not
+ * installed (libcurl ignores a second init); the module still works.
+ * libcurl opens $SSLKEYLOGFILE at init and writes TLS session secrets to
+ * it: under sudo that is a file the invoking user names, written by root.
+ * So the variable is hidden from libcurl for the length of the init.
+ */
 static void
 global_init(void)
 {
+	char *keylog = getenv("SSLKEYLOGFILE"), *saved = NULL;
+
+	if (keylog != NULL) {
+		saved = strdup(keylog);
+		unsetenv("SSLKEYLOGFILE");
+	}
 	init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
 					   wiping_realloc, strdup, calloc);
+	if (saved != NULL) {
+		setenv("SSLKEYLOGFILE", saved, 1);
+		free(saved);
+	}
 }
 
 int
@@ -203,14 +218,18 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (s->ca_file != NULL)
+	/* ca_file or ca_path replaces the system store, it does not add to it:
+	 * the one not given is turned off. */
+	if (s->ca_file != NULL || s->ca_path != NULL) {
 		SET(CURLOPT_CAINFO, s->ca_file);
-	if (s->ca_path != NULL)
 		SET(CURLOPT_CAPATH, s->ca_path);
+	}
 	if (s->pinned_public_key != NULL)
 		SET(CURLOPT_PINNEDPUBLICKEY, s->pinned_public_key);
-	/* An empty string turns off the proxy variables of the environment. */
+	/* An empty string turns off the proxy variables of the environment;
+	 * NOPROXY "" keeps no_proxy from bypassing a configured proxy. */
 	SET(CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
+	SET(CURLOPT_NOPROXY, "");
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout * 1000L);
 	SET(CURLOPT_TIMEOUT_MS, s->timeout * 1000L);

@@ -31,49 +31,66 @@ ropc_debug(struct ropc_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The escaped form of byte c into esc (4 bytes); returns its length. */
+static size_t
+escape_byte(unsigned char c, char *esc)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '"' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		esc[0] = (char)c;
+		return 1;
+	}
+	esc[0] = '\\';
+	esc[1] = 'x';
+	esc[2] = hex[c >> 4];
+	esc[3] = hex[c & 0xf];
+	return 4;
+}
+
 char *
 ropc_sanitize(const char *in, size_t inlen, char *out, size_t outsize)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
+	size_t o = 0, i, whole = 0, cut = 0;
+	char esc[4];
 
 	if (outsize == 0)
 		return out;
 	if (in == NULL)
 		inlen = 0;
-	for (i = 0; i < inlen; i++) {
-		unsigned char c = (unsigned char)in[i];
-		char esc[4];
-		size_t n;
+	/* Does all of it fit, escaped, with the NUL? */
+	for (i = 0; i < inlen && whole < outsize; i++)
+		whole += escape_byte((unsigned char)in[i], esc);
+	if (whole < outsize) {
+		cut = inlen;
+	} else {
+		/* No: keep what fits before "..." and the NUL, whole escapes only. */
+		size_t room = outsize >= 4 ? outsize - 4 : 0;
 
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			n = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
-			esc[0] = (char)c;
-			n = 1;
-		} else {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[c >> 4];
-			esc[3] = hex[c & 0xf];
-			n = 4;
+		for (i = 0, whole = 0; i < inlen; i++) {
+			size_t n = escape_byte((unsigned char)in[i], esc);
+
+			if (whole + n > room)
+				break;
+			whole += n;
 		}
-		/* Keep room for "..." and the NUL. */
-		if (o + n + 4 > outsize) {
-			if (outsize >= 4) {
-				/* Cut: make sure "..." fits. */
-				if (o + 4 > outsize)
-					o = outsize - 4;
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
+		cut = i;
+	}
+	for (i = 0; i < cut; i++) {
+		size_t n = escape_byte((unsigned char)in[i], esc);
+
 		memcpy(out + o, esc, n);
 		o += n;
 	}
-	out[o < outsize ? o : outsize - 1] = '\0';
+	if (cut < inlen && outsize >= 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 	return out;
 }

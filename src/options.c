@@ -10,12 +10,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "logging.h"
 #include "outcome.h"
@@ -207,7 +209,7 @@ static const char *
 check_pin(const char *v)
 {
 	if (strncmp(v, "sha256//", 8) == 0)
-		return check_vschar(v);
+		return v[8] == '\0' ? "has no hash after sha256//" : check_vschar(v);
 	return check_abs_path(v);
 }
 
@@ -324,7 +326,12 @@ add_map(struct ropc_settings *s, const char *v)
 	outcome = ropc_outcome_from_name(name);
 	if (outcome < 0)
 		return "names an unknown outcome (see pam_ropc.conf(5) for the list)";
-	if (has_ctl(colon + 1))
+	colon++;
+	while (*colon == ' ' || *colon == '\t')
+		colon++;
+	if (*colon == '\0')
+		return "must be outcome:text, e.g. locked:too many failed attempts";
+	if (has_ctl(colon))
 		return "holds a control character";
 	if (s->n_error_map >= MAX_REPEATS)
 		return "is repeated too often";
@@ -333,12 +340,35 @@ add_map(struct ropc_settings *s, const char *v)
 		return "could not be stored (out of memory)";
 	s->error_map = m;
 	m = &s->error_map[s->n_error_map];
-	m->pattern = strdup(colon + 1);
+	m->pattern = strdup(colon);
 	if (m->pattern == NULL)
 		return "could not be stored (out of memory)";
 	m->outcome = outcome;
 	s->n_error_map++;
 	return NULL;
+}
+
+/* Empty the extra_param or error_map list. */
+static void
+clear_list(struct ropc_settings *s, enum opt_type type)
+{
+	size_t i;
+
+	if (type == OPT_PARAM) {
+		for (i = 0; i < s->n_extra_params; i++) {
+			free(s->extra_params[i].name);
+			free(s->extra_params[i].value);
+		}
+		free(s->extra_params);
+		s->extra_params = NULL;
+		s->n_extra_params = 0;
+	} else {
+		for (i = 0; i < s->n_error_map; i++)
+			free(s->error_map[i].pattern);
+		free(s->error_map);
+		s->error_map = NULL;
+		s->n_error_map = 0;
+	}
 }
 
 static const struct opt_def *
@@ -384,6 +414,12 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		ropc_log(ctx, LOG_ERR, "config: %s in %s is longer than %d bytes",
 			 o->name, where, MAX_VALUE_LEN);
 		return -1;
+	}
+	if ((o->type == OPT_PARAM || o->type == OPT_ERROR_MAP) && src->is_argv &&
+	    !src->seen[o - options]) {
+		/* The pam.d arguments win: their list replaces the file's. */
+		src->seen[o - options] = true;
+		clear_list(s, o->type);
 	}
 	if (o->type != OPT_PARAM && o->type != OPT_ERROR_MAP) {
 		if (src->seen[o - options]) {
@@ -617,6 +653,26 @@ cross_check(struct ropc_ctx *ctx, struct ropc_settings *s)
 		ropc_log(ctx, LOG_WARNING,
 			 "config: client_auth=none: the client secret is not sent");
 	}
+	/* Files the TLS layer will need: a typo here must be a config error,
+	 * not an "IdP unavailable" that [authinfo_unavail=ignore] forgives.
+	 * AT_EACCESS: judged as the effective user (root under sudo and su),
+	 * who will open them, not the real user who ran the program. */
+	if (s->ca_file != NULL && faccessat(AT_FDCWD, s->ca_file, R_OK, AT_EACCESS) != 0) {
+		ropc_log(ctx, LOG_ERR, "config: ca_file %s cannot be read: %s", s->ca_file,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (s->ca_path != NULL && faccessat(AT_FDCWD, s->ca_path, R_OK | X_OK, AT_EACCESS) != 0) {
+		ropc_log(ctx, LOG_ERR, "config: ca_path %s cannot be read: %s", s->ca_path,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (s->pinned_public_key != NULL && s->pinned_public_key[0] == '/' &&
+	    faccessat(AT_FDCWD, s->pinned_public_key, R_OK, AT_EACCESS) != 0) {
+		ropc_log(ctx, LOG_ERR, "config: pinned_public_key %s cannot be read: %s",
+			 s->pinned_public_key, strerror(errno));
+		rc = -1;
+	}
 	if (s->connect_timeout > s->timeout) {
 		ropc_log(ctx, LOG_WARNING,
 			 "config: connect_timeout %ld is longer than timeout %ld; using %ld",
@@ -693,7 +749,11 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 		if (kl == 5 && strncmp(argv[i], "debug", 5) == 0 && parse_bool(v, &b) == 0)
 			ctx->debug = b;
 		if (kl == 6 && strncmp(argv[i], "config", 6) == 0) {
-			if (check_abs_path(v) != NULL) {
+			if (explicit_config) {
+				ropc_log(ctx, LOG_ERR,
+					 "config: config is given twice in the pam.d arguments; give it once");
+				rc = -1;
+			} else if (check_abs_path(v) != NULL) {
 				ropc_log(ctx, LOG_ERR, "config: config= must be an absolute path");
 				rc = -1;
 			} else {
@@ -739,8 +799,6 @@ ropc_settings_load(struct ropc_ctx *ctx, int argc, const char **argv,
 void
 ropc_settings_free(struct ropc_settings *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
 	free(s->token_endpoint);
@@ -749,20 +807,14 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s->client_secret_file);
 	free(s->scope);
 	free(s->resource);
-	for (i = 0; i < s->n_extra_params; i++) {
-		free(s->extra_params[i].name);
-		free(s->extra_params[i].value);
-	}
-	free(s->extra_params);
+	clear_list(s, OPT_PARAM);
+	clear_list(s, OPT_ERROR_MAP);
 	free(s->username_format);
 	free(s->ca_file);
 	free(s->ca_path);
 	free(s->pinned_public_key);
 	free(s->proxy);
 	free(s->env_prefix);
-	for (i = 0; i < s->n_error_map; i++)
-		free(s->error_map[i].pattern);
-	free(s->error_map);
 	free(s->config);
 	free(s);
 }

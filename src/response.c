@@ -2,6 +2,7 @@
  * response.c: JSON answers of the token endpoint (see response.h).
  */
 #include "response.h"
+#include "user.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,11 @@ parse_object(const char *body, size_t len, char *why, size_t whysize)
 		snprintf(why, whysize, "body too large");
 		return NULL;
 	}
+	/* json-c's own check lets overlong forms and surrogates through. */
+	if (!ropc_utf8_valid(body, len)) {
+		snprintf(why, whysize, "not JSON (not valid UTF-8)");
+		return NULL;
+	}
 	tok = json_tokener_new_ex(ROPC_JSON_DEPTH);
 	if (tok == NULL) {
 		snprintf(why, whysize, "out of memory");
@@ -78,7 +84,8 @@ parse_object(const char *body, size_t len, char *why, size_t whysize)
 		json_object_put(o);
 		o = NULL;
 	} else {
-		while (end < len && strchr(" \t\r\n", body[end]) != NULL)
+		/* JSON white space only; strchr would also match a NUL byte. */
+		while (end < len && body[end] != '\0' && strchr(" \t\r\n", body[end]) != NULL)
 			end++;
 		if (end < len) {
 			snprintf(why, whysize, "data after the JSON value at byte %zu", end);

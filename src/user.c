@@ -62,6 +62,11 @@ ropc_user_check(const char *name)
 			return "control character in user name";
 	if (!ropc_utf8_valid(name, n))
 		return "user name is not valid UTF-8";
+	/* C1 controls, U+0080..U+009F, are \xc2\x80..\xc2\x9f in UTF-8. */
+	for (i = 0; i + 1 < n; i++)
+		if ((unsigned char)name[i] == 0xc2 && (unsigned char)name[i + 1] >= 0x80 &&
+		    (unsigned char)name[i + 1] <= 0x9f)
+			return "control character in user name";
 	return NULL;
 }
 

@@ -115,6 +115,9 @@ def main():
         t.eq(r.auth, PAM["PAM_AUTH_ERR"], "wrong client secret refused (fail closed)")
         t.eq((r.field("outcome"), r.field("http")), ("unrecognised", "400"),
              "wrong client secret: logged as an unrecognised 400")
+        if os.environ.get("ROPC_SANITIZE") == "1":
+            t.ok(not pam.sanitizer_reports, "sanitizers: no report in %d PAM runs" % pam.count,
+                 "\n\n".join("%s:\n%s" % r for r in pam.sanitizer_reports[:3]))
     finally:
         if started or os.path.exists(gdir):
             subprocess.run([GLEWLWYD, "stop", gdir], timeout=60)

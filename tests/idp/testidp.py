@@ -226,8 +226,11 @@ def err(status, error, desc=None, ctype=JSON, headers=(), note="", **extra):
 # ---- success bodies -------------------------------------------------------
 
 def ok_body(ctx):
+    # RFC 6749 A.12: an access token is printable ASCII, so the user name
+    # it carries (for the tests to recognise) is percent-encoded.
     return {
-        "access_token": "%s-%s" % (secrets.token_hex(20), ctx.username),
+        "access_token": "%s-%s" % (secrets.token_hex(20),
+                                   urllib.parse.quote(ctx.username or "", safe="")),
         "token_type": "Bearer",
         "expires_in": 3600,
         "scope": "openid profile",

@@ -199,7 +199,13 @@ class Result:
 class Pam:
     """Runs PAM transactions with per-test service files in a temp dir."""
 
+    # ROPC_SANITIZE=1: the build is -fsanitize=address,undefined.  Any
+    # report of theirs in a run is collected here and fails the layer.
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "SUMMARY: UndefinedBehaviorSanitizer")
+
     def __init__(self, workdir):
+        self.sanitizer_reports = []
         self.dir = os.path.join(workdir, "pam")
         self.svcdir = os.path.join(self.dir, "services")
         os.makedirs(self.svcdir, exist_ok=True)
@@ -240,6 +246,16 @@ class Pam:
             "PAM_WRAPPER_SERVICE_DIR": self.svcdir,
             "PAM_WRAPPER_DEBUGLEVEL": "3",
         })
+        if os.environ.get("ROPC_SANITIZE") == "1":
+            env.update({
+                # Debian's pam_wrapper 1.1.4 reads the second name (a slip
+                # in that release); later releases the first.
+                "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
+                "UID_WRAPPER_DISABLE_DEEPBIND": "1",
+                "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=1:abort_on_error=0:"
+                                "exitcode=86",
+                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=86",
+            })
         if extra_env:
             env.update(extra_env)
         return env
@@ -255,6 +271,8 @@ class Pam:
                            env=self.env(extra_env))
         elapsed = time.monotonic() - t0
         err = p.stderr.decode("utf-8", "replace")
+        if any(m in err for m in self.SANITIZER_MARKS) or p.returncode == 86:
+            self.sanitizer_reports.append((service, err[-4000:]))
         try:
             data = json.loads(p.stdout.decode("utf-8"))
         except ValueError:

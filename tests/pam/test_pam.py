@@ -355,6 +355,10 @@ class Suite:
                 r = self.login(svc, user=user, answers=answers)
             self.expect(r, code, outcome, name, message="")
             t.eq(len(self.idp.requests()) - before, 0, "%s: zero requests to the IdP" % name)
+            if code == "PAM_USER_UNKNOWN":
+                t.eq([m["text"] for m in r.messages if m["style"] == "prompt_echo_off"],
+                     ["Password: "], "%s: asked for a password all the same (no probing "
+                     "of which accounts exist)" % name)
         # a local user that exists goes through
         svc = self.pam.simple(self.args("ok", "require_local_user=yes"))
         r = self.login(svc, user="root")
@@ -386,6 +390,46 @@ class Suite:
         r = self.login(svc, answers=[PW])
         t.ok(r.auth == 0 and [m["text"] for m in r.messages] == ["Password: "],
              "try_first_pass without PAM_AUTHTOK: prompts", r.messages)
+
+    def case_environment_hazards(self):
+        """What a user's environment must not change: no_proxy cannot
+        bypass a configured proxy; SSLKEYLOGFILE is not written."""
+        t = self.t
+        # The proxy is a closed port: the only way to reach the IdP would
+        # be to bypass it.
+        svc = self.pam.simple(self.args("ok", "proxy=http://127.0.0.1:1"))
+        before = len(self.idp.requests())
+        r = self.pam.run(svc, "alice", [PW], extra_env={"NO_PROXY": "*", "no_proxy": "*"})
+        t.eq(r.auth, PAM["PAM_AUTHINFO_UNAVAIL"], "no_proxy=* cannot bypass the configured proxy")
+        t.eq(len(self.idp.requests()) - before, 0, "no_proxy=*: nothing reached the IdP directly")
+        keylog = os.path.join(self.w.path, "keylog.txt")
+        svc = self.pam.simple(self.args("ok"))
+        r = self.pam.run(svc, "alice", [PW], extra_env={"SSLKEYLOGFILE": keylog})
+        t.eq(r.auth, 0, "SSLKEYLOGFILE set: login works")
+        t.ok(not os.path.exists(keylog), "SSLKEYLOGFILE set: no TLS secrets written to it")
+        # https_proxy from the environment is ignored without proxy=.
+        r = self.pam.run(svc, "alice", [PW], extra_env={"https_proxy": "http://127.0.0.1:1",
+                                                        "HTTPS_PROXY": "http://127.0.0.1:1"})
+        t.eq(r.auth, 0, "https_proxy in the environment is ignored")
+        # use_first_pass=no really means no.
+        svc = self.pam.simple(self.args("ok", "use_first_pass=no"))
+        r = self.login(svc)
+        t.ok(r.auth == 0 and [m["text"] for m in r.messages] == ["Password: "],
+             "use_first_pass=no: prompts as usual", r.messages)
+        # A CA file that does not exist is the admin's error, not the IdP's.
+        svc = self.pam.simple(self.args("ok", "ca_file=%s/no-such-ca.pem" % self.w.path))
+        r = self.login(svc)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "missing ca_file", message="")
+        t.ok(any(p == 3 and "ca_file" in txt and "cannot be read" in txt for p, txt in r.logs),
+             "missing ca_file: LOG_ERR names it", r.log_text())
+        # error_map on the pam.d line replaces the file's list.
+        conf = self.pam.config("error_map = suspended:Invalid user credentials\n")
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s "
+                              "error_map=locked:Invalid%%20user" % (
+                                  self.idp.url("keycloak_invalid"), self.ca, conf))
+        r = self.login(svc)
+        t.eq(r.field("outcome"), "invalid_credentials",
+             "error_map in pam.d replaces the file's entries (none of them matches here)")
 
     def case_network(self):
         t = self.t
@@ -522,6 +566,131 @@ class Suite:
         t.ok(len(set(seen)) == 1, "unknown IdP user and wrong password: same code, same "
              "messages, for every IdP", seen)
 
+    def fault_servers(self):
+        servers = {"main": self.idp}
+        specs = {"wronghost": ("wronghost", ()), "expired": ("expired", ()),
+                 "rogue": ("rogue", ()), "tls10": ("server", ("--tls-max", "1.0")),
+                 "silent": (None, ("--plain-tcp-mode", "accept_silent"))}
+        for name, (cert, extra) in specs.items():
+            servers[name] = TestIdP(self.w.path, self.pki, name="fault-" + name, cert=cert,
+                                    extra=extra)
+        return servers
+
+    def case_fault_matrix(self):
+        t = self.t
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fault-matrix.tsv")
+        rows = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8")
+                if l.strip() and not l.startswith("#")]
+        servers = self.fault_servers()
+        try:
+            for case, server, scen, code, outcome, detail in rows:
+                if server == "closed":
+                    url = "https://127.0.0.1:1/s/ok/token"
+                else:
+                    url = servers[server].url(scen)
+                args = self.args(scen, "timeout=3 connect_timeout=2").replace(
+                    self.idp.url(scen), url)
+                r = self.login(self.pam.simple(args))
+                self.expect(r, code, outcome, "fault: " + case, message="")
+                if detail:
+                    t.ok(detail in (r.field("detail") or ""),
+                         "fault: %s: detail says %r" % (case, detail), r.auth_line())
+                if not self.valgrind:
+                    t.ok(r.elapsed < 4.0, "fault: %s: returned within timeout + 1 s" % case,
+                         "took %.2fs" % r.elapsed)
+                t.ok("\x1b" not in r.auth_line() and "\r" not in r.auth_line(),
+                     "fault: %s: log line holds no raw control character" % case)
+        finally:
+            for name, srv in servers.items():
+                if name != "main":
+                    srv.stop()
+
+    def case_bad_input(self):
+        """What the person and the admin can get wrong: each gives its
+        documented code and, for the admin, a LOG_ERR line saying what to
+        fix; nothing crashes, nothing reaches the IdP that should not."""
+        t = self.t
+        svc = self.pam.simple(self.args("ok"))
+        # User names at and over the limit, with a newline, not UTF-8.
+        users = [("u" * 256, 0), ("u" * 257, PAM["PAM_USER_UNKNOWN"]),
+                 ("al\nice", PAM["PAM_USER_UNKNOWN"]), ("al\tice", PAM["PAM_USER_UNKNOWN"]),
+                 (b"\xc3\x28", PAM["PAM_USER_UNKNOWN"]), ("\u00e9lodie", 0)]
+        for user, code in users:
+            before = len(self.idp.requests())
+            r = self.login(svc, user=user)
+            sent = len(self.idp.requests()) - before
+            t.ok(r.auth == code and sent == (1 if code == 0 else 0),
+                 "user name %r (%d bytes): code %d, %d request(s)"
+                 % (user[:20], len(user), code, 1 if code == 0 else 0),
+                 "auth %r, requests %d, %s" % (r.auth, sent, r.auth_line()))
+        # Passwords at and over PAM_MAX_RESP_SIZE, with a newline, not UTF-8.
+        for pw, ok in (("p" * 511, True), ("p" * 512, False)):
+            before = len(self.idp.requests())
+            r = self.login(svc, answers=[pw])
+            sent = len(self.idp.requests()) - before
+            t.ok((r.auth == 0) == ok and sent == (1 if ok else 0),
+                 "password of %d bytes: %s" % (len(pw), "sent" if ok else "refused, not sent"),
+                 "auth %r sent %d %s" % (r.auth, sent, r.auth_line()))
+        pre = self.preset_service(self.args("ok", "use_first_pass"))
+        for pw in ("two\nlines", "caf\xe9 latin-1"):
+            before = len(self.idp.requests("ok"))
+            raw = pw.encode("latin-1") if "\xe9" in pw else pw.encode()
+            r = self.pam.run(pre, "alice", [], extra_env={"PAM_AUTHTOK": raw})
+            reqs = self.fresh_requests("ok", before)
+            body = base64.b64decode(reqs[0]["body_raw_b64"]) if reqs else b""
+            sent = dict(urllib.parse.parse_qsl(body.decode("ascii"), encoding="latin-1"))
+            t.ok(r.auth == 0 and sent.get("password", "").encode("latin-1") == raw,
+                 "password %r arrives byte-exact" % pw, "auth %r body %r" % (r.auth, body))
+        # The admin's mistakes.
+        def expect_config_error(name, svc, why):
+            before = len(self.idp.requests())
+            r = self.login(svc)
+            self.expect(r, "PAM_SERVICE_ERR", "misconfigured", name, message="")
+            t.ok(any(p == 3 and why in txt for p, txt in r.logs),
+                 "%s: LOG_ERR line says %r" % (name, why), r.log_text())
+            t.eq(len(self.idp.requests()) - before, 0, "%s: zero requests" % name)
+
+        def with_conf(text, mode=0o600, extra=""):
+            conf = self.pam.config(text, mode=mode)
+            return self.pam.simple("config=%s %s" % (conf, extra)), conf
+
+        ep = "token_endpoint = %s\nca_file = %s\nrequire_local_user = no\n" % (
+            self.idp.url("ok"), self.ca)
+        svc, _ = with_conf("ca_file = %s\n" % self.ca)
+        expect_config_error("missing token_endpoint", svc, "no token_endpoint")
+        svc, _ = with_conf(ep.replace("https://", "http://"))
+        expect_config_error("http:// token_endpoint", svc, "must be an https:// URL")
+        svc, _ = with_conf(ep + "timeout = 10s\n")
+        expect_config_error("non-numeric timeout", svc, "must be a whole number of seconds")
+        svc, _ = with_conf(ep + "timeout = 5\ntimeout = 6\n")
+        expect_config_error("duplicate key", svc, "timeout is given twice")
+        svc, _ = with_conf(ep + "this line has no equals sign\n")
+        expect_config_error("line without =", svc, "is not key = value")
+        svc, conf = with_conf(ep + "#" * (10 * 1024 * 1024) + "\n")
+        expect_config_error("10 MiB config file", svc, "more than the 65536 allowed")
+        svc, conf = with_conf(ep, mode=0o664)
+        expect_config_error("group-writable config file", svc, "chmod 644")
+        svc, conf = with_conf(ep)
+        os.chown(conf, 1, 1)
+        expect_config_error("config file not owned by root", svc, "owned by uid 1")
+        link = conf + ".link"
+        os.chown(conf, 0, 0)
+        os.symlink(conf, link)
+        svc = self.pam.simple("config=" + link)
+        expect_config_error("symlinked config file", svc, "symbolic link")
+        svc = self.pam.simple("config=%s/does-not-exist.conf" % self.w.path)
+        expect_config_error("missing explicit config file", svc, "does not exist")
+        secret = self.pam.config("s3cret-value\n", mode=0o640)
+        svc, _ = with_conf(ep + "client_id = box\nclient_secret_file = %s\n" % secret)
+        expect_config_error("group-readable secret file", svc, "chmod 600")
+        os.chmod(secret, 0o600)
+        os.symlink(secret, secret + ".link")
+        svc, _ = with_conf(ep + "client_id = box\nclient_secret_file = %s.link\n" % secret)
+        expect_config_error("symlinked secret file", svc, "symbolic link")
+        svc, _ = with_conf(ep + "client_id = box\nclient_secret_file = %s\n" % secret)
+        r = self.login(svc)
+        t.eq(r.auth, 0, "a mode 600 root-owned secret file is accepted")
+
     def run(self, cases):
         for c in cases:
             try:
@@ -533,7 +702,8 @@ class Suite:
 
 def main():
     valgrind = os.environ.get("ROPC_VALGRIND") == "1"
-    t = Tap("pam-valgrind" if valgrind else "pam")
+    t = Tap("pam-valgrind" if valgrind else
+            "pam-sanitize" if os.environ.get("ROPC_SANITIZE") == "1" else "pam")
     w = Workdir("ropc-pam-")
     s = None
     try:
@@ -545,10 +715,19 @@ def main():
             s.run(["success", "export_options", "outcomes", "refused_locally",
                    "config_errors", "network", "other_functions"])
         else:
+            # The heap scan reads raw mappings: under AddressSanitizer its
+            # own interceptors refuse that (and ASan's allocator keeps freed
+            # blocks in quarantine), so it runs in the plain layer only.
+            sanitize = os.environ.get("ROPC_SANITIZE") == "1"
             s.run(["success", "export_options", "outcomes", "silent", "log_line",
                    "special_passwords", "injection", "request_shape", "refused_locally",
                    "first_pass", "network", "tls", "config_errors", "other_functions",
-                   "lingering", "enumeration"])
+                   "enumeration", "fault_matrix", "bad_input", "environment_hazards"] +
+                  ([] if sanitize else ["lingering"]))
+        if os.environ.get("ROPC_SANITIZE") == "1":
+            t.ok(not s.pam.sanitizer_reports and s.pam.count > 50,
+                 "AddressSanitizer/UBSan/LeakSanitizer: no report in %d PAM runs"
+                 % s.pam.count, "\n\n".join("%s:\n%s" % r for r in s.pam.sanitizer_reports[:3]))
     finally:
         if s is not None:
             s.idp.stop()

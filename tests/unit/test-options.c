@@ -1,0 +1,850 @@
+/*
+ * test-options.c: the three layers of settings (DESIGN §5): defaults, the
+ * config file, the pam.d arguments; the validation of every kind of value;
+ * the rules for where a client secret may come from.  Config files are
+ * written into a mkdtemp directory and read with ropc_settings_load_as,
+ * owner geteuid().
+ *
+ * pam_vsyslog is wrapped here: every line the module logs is kept (to check
+ * that problems are logged at LOG_ERR and that no secret is ever logged)
+ * and then handed on to libpam's own pam_vsyslog, called with the NULL
+ * handle the tests use, which libpam must accept.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* RTLD_NEXT */
+#endif
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <security/pam_ext.h>
+
+#include "options.h"
+#include "outcome.h"
+#include "tap.h"
+
+/* ---- captured log -------------------------------------------------------- */
+
+static char logbuf[64 * 1024];
+static size_t loglen;
+static int real_calls;
+
+typedef void (*vsyslog_fn)(const pam_handle_t *, int, const char *, va_list);
+
+void
+pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt, va_list args)
+{
+	static vsyslog_fn real;
+	char line[2048];
+	va_list copy;
+	int n;
+
+	va_copy(copy, args);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "<%d>%s\n", priority, line);
+	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
+		loglen += (size_t)n;
+	if (real == NULL)
+		real = (vsyslog_fn)(uintptr_t)dlsym(RTLD_NEXT, "pam_vsyslog");
+	if (real == NULL) {
+		/* The linker dropped libpam (--as-needed: nothing else from it
+		 * is used here); load it. */
+		void *h = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL);
+
+		if (h != NULL)
+			real = (vsyslog_fn)(uintptr_t)dlsym(h, "pam_vsyslog");
+	}
+	if (real != NULL) {
+		real(pamh, priority, fmt, args);
+		real_calls++;
+	}
+}
+
+static void
+log_reset(void)
+{
+	loglen = 0;
+	logbuf[0] = '\0';
+}
+
+/* A line logged at priority prio that contains word. */
+static int
+logged(int prio, const char *word)
+{
+	char tag[16];
+	const char *p = logbuf;
+
+	snprintf(tag, sizeof(tag), "<%d>", prio);
+	while ((p = strstr(p, tag)) != NULL) {
+		const char *end = strchr(p, '\n');
+		char line[2100];
+		size_t n;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p) < sizeof(line) - 1 ? (size_t)(end - p) : sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (strstr(line, word) != NULL)
+			return 1;
+		p = end;
+	}
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static char dir[64];
+static uid_t me;
+static const char *base = "token_endpoint = https://idp.example.com/token\n";
+
+static const char *
+path_of(const char *name)
+{
+	static char p[8][256];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static const char *
+put(const char *name, const char *text, mode_t mode)
+{
+	const char *p = path_of(name);
+	size_t len = strlen(text);
+	int fd;
+
+	unlink(p);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		tap_diag("cannot write %s: %s", p, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (chmod(p, mode) != 0)
+		tap_diag("chmod %s: %s", p, strerror(errno));
+	return p;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static struct ropc_ctx ctx;
+static struct ropc_settings *S;
+
+/* Load with config=conf (when not NULL) followed by the NULL-terminated
+ * arguments; S holds the result until the next call. */
+static int
+load(const char *conf, ...)
+{
+	const char *argv[32];
+	char cfg[300];
+	int argc = 0, rc;
+	va_list ap;
+	const char *a;
+
+	if (conf != NULL) {
+		snprintf(cfg, sizeof(cfg), "config=%s", conf);
+		argv[argc++] = cfg;
+	}
+	va_start(ap, conf);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	ropc_settings_free(S);
+	S = NULL;
+	log_reset();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.pamh = NULL;
+	ctx.service = "test-options";
+	rc = ropc_settings_load_as(&ctx, argc, argv, me, &S);
+	return rc;
+}
+
+/* One argument on top of the base config: expect rc. */
+static void
+arg_rc(const char *arg, int want, const char *what)
+{
+	const char *conf = put("argtest.conf", base, 0644);
+	int rc = load(conf, arg, (const char *)NULL);
+
+	if (!CHECK_INT(rc, want, "%s (%s)", what, arg))
+		tap_diag("log: %s", logbuf);
+	else if (want == PAM_SERVICE_ERR)
+		CHECK(logged(LOG_ERR, "config:"), "%s: logged at LOG_ERR", what);
+}
+
+/* One extra config file line on top of the base: expect rc. */
+static void
+line_rc(const char *line, int want, const char *what)
+{
+	char text[4096];
+	const char *conf;
+	int rc;
+
+	snprintf(text, sizeof(text), "%s%s\n", base, line);
+	conf = put("linetest.conf", text, 0644);
+	rc = load(conf, (const char *)NULL);
+	if (!CHECK_INT(rc, want, "%s (file: %s)", what, line))
+		tap_diag("log: %s", logbuf);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void
+test_defaults(void)
+{
+	const char *conf = put("defaults.conf", base, 0644);
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
+	if (S == NULL) {
+		SKIP(23, "no settings");
+		return;
+	}
+	CHECK_STR(S->token_endpoint, "https://idp.example.com/token", "token_endpoint from file");
+	CHECK_STR(S->scope, "openid", "default scope openid");
+	CHECK_STR(S->username_format, "%u", "default username_format %%u");
+	CHECK_STR(S->env_prefix, "OAUTH2_", "default env_prefix OAUTH2_");
+	CHECK_STR(S->config, conf, "config is the config= path");
+	CHECK(S->require_local_user, "require_local_user on by default");
+	CHECK_INT(S->timeout, 10, "default timeout 10");
+	CHECK_INT(S->connect_timeout, 3, "default connect_timeout 3");
+	CHECK(S->export_token, "export_token on by default");
+	CHECK(!S->export_id_token, "export_id_token off by default");
+	CHECK(!S->export_refresh_token, "export_refresh_token off by default");
+	CHECK(!S->debug && !ctx.debug, "debug off by default");
+	CHECK(!S->use_first_pass && !S->try_first_pass, "first_pass options off by default");
+	CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_NONE, "no secret: client_auth resolves to none");
+	CHECK(S->client_id == NULL && S->client_secret == NULL && S->client_secret_file == NULL,
+	      "no client credentials by default");
+	CHECK(S->resource == NULL && S->ca_file == NULL && S->ca_path == NULL &&
+	      S->pinned_public_key == NULL && S->proxy == NULL, "no resource, CA, pin or proxy");
+	CHECK_INT(S->n_extra_params, 0, "no extra_param");
+	CHECK_INT(S->n_error_map, 0, "no error_map");
+	CHECK_STR(ROPC_DEFAULT_CONFIG, "/etc/security/pam_ropc.conf", "default config path");
+
+	CHECK_INT(load(conf, "debug", (const char *)NULL), PAM_SUCCESS, "bare debug loads");
+	CHECK(S != NULL && S->debug && ctx.debug, "bare debug sets settings and ctx debug");
+	conf = put("debugfile.conf", "token_endpoint = https://idp.example.com/token\ndebug = yes\n",
+		   0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "debug in the file loads");
+	CHECK(S != NULL && S->debug && ctx.debug, "debug from the file reaches ctx");
+	CHECK_INT(load(conf, "debug=no", (const char *)NULL), PAM_SUCCESS,
+		  "debug=no argument over debug=yes file loads");
+	CHECK(S != NULL && !S->debug && !ctx.debug, "debug=no argument wins");
+}
+
+static void
+test_file_syntax(void)
+{
+	const char *conf = put("full.conf",
+		"# pam_ropc test configuration\n"
+		"\n"
+		"   # an indented comment\n"
+		"\t\n"
+		"token_endpoint = https://idp.example.com/realms/x/protocol/openid-connect/token\n"
+		"client_id=my-client\n"
+		"\tscope   =   openid profile   \n"
+		"timeout = 20\r\n"
+		"connect_timeout=5\n"
+		"extra_param = audience=api://default\n"
+		"extra_param = x-two=a=b\n"
+		"error_map = locked:too many attempts\n"
+		"error_map = MFA_REQUIRED:second factor\n"
+		"username_format = %u@example.com\n"
+		"require_local_user = no\n"
+		"export_token = off\n"
+		"env_prefix = IDP_\n"
+		"export_id_token = true\n"
+		"export_refresh_token = 1\n"
+		"ca_file = /etc/ssl/certs/ca-certificates.crt\n"
+		"ca_path = /etc/ssl/certs\n"
+		"pinned_public_key = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		"resource = https://api.example.com\n"
+		"proxy = http://proxy.example.com:3128\n"
+		"use_first_pass = yes\n"
+		"client_auth = none", 0644);
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "full config file loads");
+	if (S == NULL) {
+		SKIP(25, "no settings");
+		return;
+	}
+	CHECK_STR(S->token_endpoint,
+		  "https://idp.example.com/realms/x/protocol/openid-connect/token",
+		  "token_endpoint");
+	CHECK_STR(S->client_id, "my-client", "key=value without spaces");
+	CHECK_STR(S->scope, "openid profile", "value trimmed, inner space kept");
+	CHECK_INT(S->timeout, 20, "CRLF line ending trimmed");
+	CHECK_INT(S->connect_timeout, 5, "connect_timeout");
+	CHECK_INT(S->n_extra_params, 2, "extra_param repeatable");
+	if (S->n_extra_params == 2) {
+		CHECK_STR(S->extra_params[0].name, "audience", "extra_param 1 name");
+		CHECK_STR(S->extra_params[0].value, "api://default", "extra_param 1 value");
+		CHECK_STR(S->extra_params[1].name, "x-two", "extra_param 2 name");
+		CHECK_STR(S->extra_params[1].value, "a=b", "extra_param value may hold =");
+	} else {
+		SKIP(4, "extra_params missing");
+	}
+	CHECK_INT(S->n_error_map, 2, "error_map repeatable");
+	if (S->n_error_map == 2) {
+		CHECK_STR(S->error_map[0].pattern, "too many attempts", "error_map 1 pattern");
+		CHECK_INT(S->error_map[0].outcome, ROPC_OUT_LOCKED, "error_map 1 outcome");
+		CHECK_INT(S->error_map[1].outcome, ROPC_OUT_MFA_REQUIRED,
+			  "error_map outcome name ignores case");
+	} else {
+		SKIP(3, "error_map missing");
+	}
+	CHECK_STR(S->username_format, "%u@example.com", "username_format");
+	CHECK(!S->require_local_user, "require_local_user = no");
+	CHECK(!S->export_token, "export_token = off");
+	CHECK_STR(S->env_prefix, "IDP_", "env_prefix");
+	CHECK(S->export_id_token && S->export_refresh_token, "true and 1 are yes");
+	CHECK_STR(S->ca_file, "/etc/ssl/certs/ca-certificates.crt", "ca_file");
+	CHECK_STR(S->ca_path, "/etc/ssl/certs", "ca_path");
+	CHECK_STR(S->pinned_public_key, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		  "pinned_public_key");
+	CHECK_STR(S->resource, "https://api.example.com", "resource");
+	CHECK_STR(S->proxy, "http://proxy.example.com:3128", "proxy");
+	CHECK(S->use_first_pass, "use_first_pass");
+	CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_NONE, "last line without a newline read");
+}
+
+static void
+test_override(void)
+{
+	const char *conf = put("override.conf",
+		"token_endpoint = https://file.example.com/token\n"
+		"scope = openid profile\n"
+		"timeout = 20\n"
+		"require_local_user = no\n"
+		"extra_param = audience=file\n", 0644);
+
+	CHECK_INT(load(conf, "scope=email", "timeout=5", "require_local_user",
+		       "token_endpoint=https://args.example.com/token", "extra_param=tenant=args",
+		       (const char *)NULL),
+		  PAM_SUCCESS, "file plus overriding arguments load");
+	if (S == NULL) {
+		SKIP(6, "no settings");
+		return;
+	}
+	CHECK_STR(S->scope, "email", "argument overrides file scope");
+	CHECK_INT(S->timeout, 5, "argument overrides file timeout");
+	CHECK_INT(S->connect_timeout, 3, "untouched key keeps its default");
+	CHECK(S->require_local_user, "bare require_local_user overrides file's no");
+	CHECK_STR(S->token_endpoint, "https://args.example.com/token",
+		  "argument overrides token_endpoint");
+	CHECK_INT(S->n_extra_params, 1, "extra_param in the arguments replaces the file's list");
+
+	CHECK_INT(load(conf, "use_first_pass", "try_first_pass", "export_id_token",
+		       "export_refresh_token", (const char *)NULL),
+		  PAM_SUCCESS, "bare-word booleans load");
+	if (S != NULL) {
+		CHECK(S->use_first_pass && S->export_id_token && S->export_refresh_token,
+		      "bare words are yes");
+		CHECK(!S->try_first_pass, "use_first_pass and try_first_pass: use_first_pass wins");
+	}
+	CHECK_INT(load(conf, "export_token=no", "scope=", (const char *)NULL), PAM_SUCCESS,
+		  "export_token=no and an empty scope load");
+	if (S != NULL) {
+		CHECK(!S->export_token, "export_token=no");
+		CHECK_STR(S->scope, "", "scope= sends no scope");
+	}
+}
+
+static void
+test_unknown(void)
+{
+	const char *conf = put("unknown.conf",
+		"token_endpoint = https://idp.example.com/token\n"
+		"colour = blue\n", 0644);
+
+	CHECK_INT(load(conf, "frobnicate=1", "shiny", (const char *)NULL), PAM_SUCCESS,
+		  "unknown keys in file and arguments are ignored");
+	CHECK(logged(LOG_ERR, "colour"), "unknown file key logged at LOG_ERR");
+	CHECK(logged(LOG_ERR, "frobnicate"), "unknown argument logged at LOG_ERR");
+	CHECK(logged(LOG_ERR, "shiny"), "unknown bare word logged at LOG_ERR");
+	CHECK(!logged(LOG_ERR, "blue"), "the unknown key's value is not logged");
+	CHECK_INT(load(conf, "Token_Endpoint=https://x.example.com/t", (const char *)NULL),
+		  PAM_SUCCESS, "keys are case-sensitive: Token_Endpoint is unknown");
+	if (S != NULL)
+		CHECK_STR(S->token_endpoint, "https://idp.example.com/token",
+			  "Token_Endpoint did not override token_endpoint");
+	line_rc("debug = maybe", PAM_SUCCESS, "a bad debug value is only logged");
+}
+
+/* error_map text is trimmed after the colon; pam.d lists replace the file's. */
+static void
+test_error_map_lists(void)
+{
+	char text[512];
+	const char *conf;
+
+	snprintf(text, sizeof(text), "%serror_map = locked:  too many attempts\n"
+		 "error_map = suspended:gone\nextra_param = a=1\n", base);
+	conf = put("lists.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "error_map lists load");
+	if (S != NULL && S->n_error_map == 2)
+		CHECK_STR(S->error_map[0].pattern, "too many attempts",
+			  "error_map text is trimmed after the colon");
+	else
+		CHECK(0, "two error_map entries from the file");
+	CHECK_INT(load(conf, "error_map=mfa_required:otp", "extra_param=b=2", (const char *)NULL),
+		  PAM_SUCCESS, "pam.d error_map loads");
+	CHECK(S != NULL && S->n_error_map == 1 && strcmp(S->error_map[0].pattern, "otp") == 0,
+	      "pam.d error_map replaces the file's list");
+	CHECK(S != NULL && S->n_extra_params == 1 && strcmp(S->extra_params[0].name, "b") == 0,
+	      "pam.d extra_param replaces the file's list");
+}
+
+static void
+test_malformed(void)
+{
+	static const char *const bad[] = {
+		"token_endpoint=http://idp.example.com/token",
+		"token_endpoint=ftp://idp.example.com/token",
+		"token_endpoint=idp.example.com/token",
+		"token_endpoint=https://",
+		"token_endpoint=https:///token",
+		"token_endpoint=https://idp.example.com/a b",
+		"token_endpoint=",
+		"timeout=abc",
+		"timeout=10s",
+		"timeout=0",
+		"timeout=301",
+		"timeout=-1",
+		"timeout=+5",
+		"timeout= 5",
+		"timeout=",
+		"timeout=99999999999999999999999",
+		"connect_timeout=0",
+		"connect_timeout=1000",
+		"require_local_user=maybe",
+		"require_local_user=",
+		"require_local_user=2",
+		"export_token=perhaps",
+		"use_first_pass=sometimes",
+		"client_auth=jwt",
+		"client_auth=",
+		"client_auth=private_key_jwt",
+		"pinned_public_key=sha256//",
+		"error_map=locked:   ",
+		"username_format=alice",
+		"username_format=%x@%u",
+		"username_format=%u%",
+		"username_format=%U",
+		"username_format=",
+		"env_prefix=1ABC_",
+		"env_prefix=A-B",
+		"env_prefix=A B",
+		"env_prefix=",
+		"env_prefix=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"error_map=success:Authentication Failed",
+		"error_map=SUCCESS:x",
+		"error_map=bogus:text",
+		"error_map=unknown_user:x",
+		"error_map=internal_error:x",
+		"error_map=rejected_input:x",
+		"error_map=locked",
+		"error_map=locked:",
+		"error_map=:text",
+		"extra_param=password=x",
+		"extra_param=username=bob",
+		"extra_param=grant_type=client_credentials",
+		"extra_param=client_secret=x",
+		"extra_param=client_id=x",
+		"extra_param=scope=admin",
+		"extra_param=resource=x",
+		"extra_param=noequals",
+		"extra_param==value",
+		"extra_param=a b=c",
+		"extra_param=a&b=c",
+		"client_id=my client",
+		"client_id=",
+		"client_id=caf\xc3\xa9",
+		"scope=openid \"x\"",
+		"scope=a\\b",
+		"resource=",
+		"ca_file=relative/ca.pem",
+		"ca_path=certs",
+		"client_secret_file=secret.txt",
+		"pinned_public_key=pins.pem",
+		"proxy=socks5://proxy:1080",
+		"config=relative.conf",
+		"config",
+		"token_endpoint",
+	};
+	size_t i;
+	char longval[2100];
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		arg_rc(bad[i], PAM_SERVICE_ERR, "malformed value refused");
+
+	/* The same rules in the file. */
+	line_rc("timeout = ten", PAM_SERVICE_ERR, "malformed timeout in the file");
+	line_rc("require_local_user = perhaps", PAM_SERVICE_ERR, "malformed bool in the file");
+	line_rc("error_map = success:Authentication Failed", PAM_SERVICE_ERR,
+		"error_map to success in the file");
+	line_rc("extra_param = password=hunter2", PAM_SERVICE_ERR,
+		"extra_param naming password in the file");
+	line_rc("just some words", PAM_SERVICE_ERR, "a line that is not key = value");
+
+	memset(longval, 'a', sizeof(longval));
+	memcpy(longval, "client_id=", 10);
+	longval[10 + 2049] = '\0';
+	arg_rc(longval, PAM_SERVICE_ERR, "value over 2048 bytes refused");
+	longval[10 + 2048] = '\0';
+	arg_rc(longval, PAM_SUCCESS, "value of 2048 bytes accepted");
+
+	/* Fine values, for contrast. */
+	arg_rc("timeout=300", PAM_SUCCESS, "timeout 300 accepted");
+	arg_rc("timeout=1", PAM_SUCCESS, "timeout 1 accepted");
+	arg_rc("username_format=%%%u", PAM_SUCCESS, "username_format %%%%%%u accepted");
+	arg_rc("env_prefix=_X9", PAM_SUCCESS, "env_prefix _X9 accepted");
+	arg_rc("error_map=unavailable:maintenance", PAM_SUCCESS, "error_map unavailable accepted");
+	arg_rc("token_endpoint=HTTPS://idp.example.com/t", PAM_SUCCESS,
+	       "HTTPS:// in capitals accepted");
+}
+
+static void
+test_duplicates(void)
+{
+	char text[512];
+	const char *conf;
+
+	snprintf(text, sizeof(text), "%sscope = openid\nscope = profile\n", base);
+	conf = put("dup.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "duplicate key in the file");
+	CHECK(logged(LOG_ERR, "scope"), "duplicate logged at LOG_ERR, naming the key");
+
+	snprintf(text, sizeof(text), "%stoken_endpoint = https://other.example.com/t\n", base);
+	conf = put("dup2.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "duplicate token_endpoint in the file");
+
+	conf = put("dup3.conf", base, 0644);
+	CHECK_INT(load(conf, "timeout=5", "timeout=6", (const char *)NULL), PAM_SERVICE_ERR,
+		  "duplicate key in the arguments");
+	CHECK_INT(load(conf, "debug", "debug=no", (const char *)NULL), PAM_SERVICE_ERR,
+		  "duplicate debug in the arguments");
+	{
+		const char *other = put("other.conf", base, 0644);
+		char c1[300], c2[300];
+		const char *argv[2];
+		int rc;
+
+		snprintf(c1, sizeof(c1), "config=%s", conf);
+		snprintf(c2, sizeof(c2), "config=%s", other);
+		argv[0] = c1;
+		argv[1] = c2;
+		ropc_settings_free(S);
+		S = NULL;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.service = "test-options";
+		rc = ropc_settings_load_as(&ctx, 2, argv, me, &S);
+		CHECK_INT(rc, PAM_SERVICE_ERR,
+			  "config= given twice in the arguments is a duplicate key");
+	}
+	CHECK_INT(load(conf, "extra_param=a=1", "extra_param=b=2", "error_map=locked:x",
+		       "error_map=suspended:y", (const char *)NULL),
+		  PAM_SUCCESS, "extra_param and error_map may repeat");
+	snprintf(text, sizeof(text), "%sconfig = /etc/other.conf\n", base);
+	conf = put("cfgkey.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "config in the file is ignored");
+	if (S != NULL)
+		CHECK_STR(S->config, conf, "config in the file does not change the path");
+}
+
+static void
+test_secrets(void)
+{
+	char text[512];
+	const char *conf, *sf;
+
+	/* Never from a pam.d argument. */
+	conf = put("s1.conf", "token_endpoint = https://idp.example.com/token\nclient_id = app\n",
+		   0600);
+	CHECK_INT(load(conf, "client_secret=ArgvS3cret", (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret in the arguments refused");
+	CHECK(logged(LOG_ERR, "client_secret"), "refusal logged at LOG_ERR");
+	CHECK(strstr(logbuf, "ArgvS3cret") == NULL, "the refused secret is not logged");
+
+	/* In the config file only when the file is private. */
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret = FileS3cret\n", base);
+	conf = put("s2.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret in a 0644 config file refused");
+	CHECK(logged(LOG_ERR, "client_secret"), "0644 refusal logged at LOG_ERR");
+	CHECK(strstr(logbuf, "FileS3cret") == NULL, "0644: the secret is not logged");
+	conf = put("s2.conf", text, 0640);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret in a 0640 config file refused");
+	conf = put("s2.conf", text, 0604);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret in a 0604 config file refused");
+	conf = put("s2.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS,
+		  "client_secret in a 0600 config file accepted");
+	if (S != NULL) {
+		CHECK_STR(S->client_secret, "FileS3cret", "secret read from the file");
+		CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_BASIC, "a secret makes client_auth basic");
+	}
+	CHECK(strstr(logbuf, "FileS3cret") == NULL, "0600: the secret is not logged");
+	conf = put("s2.conf", text, 0400);
+	CHECK_INT(load(conf, "client_auth=post", (const char *)NULL), PAM_SUCCESS,
+		  "0400 file, client_auth=post");
+	if (S != NULL)
+		CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_POST, "client_auth=post kept");
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret = has space\n", base);
+	conf = put("s3.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret with a space refused");
+	CHECK(strstr(logbuf, "has space") == NULL, "the malformed secret is not logged");
+	/* A 0644 config file without a secret is fine. */
+	conf = put("s4.conf", base, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "0644 file without a secret");
+	conf = put("s4.conf", base, 0664);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "group-writable (0664) config file refused");
+	conf = put("s4.conf", base, 0646);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "world-writable (0646) config file refused");
+
+	/* client_secret_file. */
+	sf = put("secret", "Fi1eS3cret\n", 0600);
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret_file = %s\n", base, sf);
+	conf = put("sf.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "client_secret_file 0600 accepted");
+	if (S != NULL) {
+		CHECK_STR(S->client_secret, "Fi1eS3cret", "secret read, trailing newline stripped");
+		CHECK_STR(S->client_secret_file, sf, "client_secret_file kept");
+		CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_BASIC, "secret file: client_auth basic");
+	}
+	CHECK(strstr(logbuf, "Fi1eS3cret") == NULL, "secret file: the secret is not logged");
+	put("secret", "CrLfS3cret\r\n", 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "CRLF secret file accepted");
+	if (S != NULL)
+		CHECK_STR(S->client_secret, "CrLfS3cret", "CRLF stripped");
+	put("secret", "NoNewline", 0400);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "secret without newline, 0400");
+	if (S != NULL)
+		CHECK_STR(S->client_secret, "NoNewline", "secret without newline read whole");
+	put("secret", "line1\nline2\n", 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "two-line secret file refused");
+	CHECK(strstr(logbuf, "line1") == NULL && strstr(logbuf, "line2") == NULL,
+	      "two-line secret not logged");
+	put("secret", "\n", 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "empty secret file refused");
+	put("secret", "GroupS3cret\n", 0640);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "group-readable secret file refused");
+	put("secret", "OtherS3cret\n", 0604);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "world-readable secret file refused");
+	sf = put("secret", "LinkS3cret\n", 0600);
+	unlink(path_of("secret-link"));
+	if (symlink(sf, path_of("secret-link")) != 0)
+		tap_diag("symlink: %s", strerror(errno));
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret_file = %s\n", base,
+		 path_of("secret-link"));
+	conf = put("sflink.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "symlinked secret file refused");
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret_file = %s\n", base,
+		 path_of("no-such-secret"));
+	conf = put("sfmissing.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "missing secret file refused");
+	if (me == 0) {
+		sf = put("secret-uid1", "Uid1S3cret\n", 0600);
+		if (chown(sf, 1, 1) != 0)
+			tap_diag("chown: %s", strerror(errno));
+		snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret_file = %s\n", base, sf);
+		conf = put("sfowner.conf", text, 0644);
+		CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+			  "secret file owned by uid 1 refused");
+		conf = put("owner.conf", base, 0644);
+		if (chown(conf, 1, 1) != 0)
+			tap_diag("chown: %s", strerror(errno));
+		CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+			  "config file owned by uid 1 refused");
+	} else {
+		SKIP(2, "not root: cannot chown to uid 1");
+	}
+
+	/* Both a secret and a secret file. */
+	sf = put("secret", "Fi1eS3cret\n", 0600);
+	snprintf(text, sizeof(text),
+		 "%sclient_id = app\nclient_secret = InlineS3cret\nclient_secret_file = %s\n",
+		 base, sf);
+	conf = put("both.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "client_secret and client_secret_file together refused");
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret = InlineS3cret\n", base);
+	conf = put("both2.conf", text, 0600);
+	{
+		char arg[300];
+
+		snprintf(arg, sizeof(arg), "client_secret_file=%s", sf);
+		CHECK_INT(load(conf, arg, (const char *)NULL), PAM_SERVICE_ERR,
+			  "secret in the file and client_secret_file in the arguments refused");
+	}
+}
+
+static void
+test_cross(void)
+{
+	char text[512];
+	const char *conf;
+
+	conf = put("x1.conf", "client_id = app\n", 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR, "no token_endpoint refused");
+	CHECK(S != NULL, "settings handed out even when refused (for debug)");
+	CHECK(logged(LOG_ERR, "token_endpoint"), "missing token_endpoint logged at LOG_ERR");
+	CHECK_INT(load(conf, "token_endpoint=https://idp.example.com/t", (const char *)NULL),
+		  PAM_SUCCESS, "token_endpoint from the arguments is enough");
+
+	conf = put("x2.conf", base, 0644);
+	CHECK_INT(load(conf, "timeout=5", "connect_timeout=20", (const char *)NULL), PAM_SUCCESS,
+		  "connect_timeout > timeout loads");
+	if (S != NULL)
+		CHECK(S->connect_timeout == 5 && S->timeout == 5,
+		      "connect_timeout corrected to timeout (got %ld, %ld)", S->connect_timeout,
+		      S->timeout);
+	CHECK(logged(LOG_WARNING, "connect_timeout"), "the correction is logged");
+	CHECK_INT(load(conf, "timeout=5", "connect_timeout=5", (const char *)NULL), PAM_SUCCESS,
+		  "connect_timeout == timeout loads");
+	if (S != NULL)
+		CHECK_INT(S->connect_timeout, 5, "connect_timeout == timeout kept");
+
+	CHECK_INT(load(conf, "client_auth=basic", "client_id=app", (const char *)NULL),
+		  PAM_SERVICE_ERR, "client_auth=basic without a secret refused");
+	CHECK_INT(load(conf, "client_auth=post", "client_id=app", (const char *)NULL),
+		  PAM_SERVICE_ERR, "client_auth=post without a secret refused");
+	snprintf(text, sizeof(text), "%sclient_secret = S3cret\n", base);
+	conf = put("x3.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "a secret without client_id refused");
+	CHECK_INT(load(conf, "client_auth=none", (const char *)NULL), PAM_SUCCESS,
+		  "client_auth=none with a secret loads (secret unused)");
+	CHECK(logged(LOG_WARNING, "not sent"), "client_auth=none with a secret warns");
+	conf = put("x4.conf", base, 0644);
+	CHECK_INT(load(conf, "client_auth=none", "client_id=public-app", (const char *)NULL),
+		  PAM_SUCCESS, "public client with client_id");
+
+	/* The long names of RFC 6749 / OIDC are understood. */
+	snprintf(text, sizeof(text), "%sclient_id = app\nclient_secret = S3cret\n", base);
+	conf = put("x5.conf", text, 0600);
+	CHECK_INT(load(conf, "client_auth=client_secret_post", (const char *)NULL), PAM_SUCCESS,
+		  "client_auth=client_secret_post loads");
+	if (S != NULL)
+		CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_POST, "client_secret_post is post");
+	CHECK_INT(load(conf, "client_auth=client_secret_basic", (const char *)NULL), PAM_SUCCESS,
+		  "client_auth=client_secret_basic loads");
+	if (S != NULL)
+		CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_BASIC, "client_secret_basic is basic");
+	CHECK_INT(load(conf, "client_auth=BASIC", (const char *)NULL), PAM_SUCCESS,
+		  "client_auth ignores case");
+}
+
+static void
+test_missing_and_size(void)
+{
+	struct stat st;
+	char *big;
+	const char *conf;
+	int fd;
+	size_t n;
+
+	CHECK_INT(load(path_of("does-not-exist.conf"), "token_endpoint=https://idp.example.com/t",
+		       (const char *)NULL),
+		  PAM_SERVICE_ERR, "missing explicit config= refused");
+	CHECK(logged(LOG_ERR, "does-not-exist.conf"), "missing explicit config logged");
+	if (stat(ROPC_DEFAULT_CONFIG, &st) != 0 && errno == ENOENT) {
+		CHECK_INT(load(NULL, "token_endpoint=https://idp.example.com/t", (const char *)NULL),
+			  PAM_SUCCESS, "missing default config: the arguments alone are used");
+		if (S != NULL)
+			CHECK_STR(S->config, ROPC_DEFAULT_CONFIG, "config is the default path");
+		CHECK(!logged(LOG_ERR, "config"), "missing default config is not an error");
+		CHECK_INT(load(NULL, (const char *)NULL), PAM_SERVICE_ERR,
+			  "no config file and no arguments: no token_endpoint");
+	} else {
+		SKIP(4, "%s exists on this system", ROPC_DEFAULT_CONFIG);
+	}
+
+	/* Exactly 64 KiB is fine, one byte more is not. */
+	big = malloc(ROPC_MAX_CONFIG_SIZE + 2);
+	n = strlen(base);
+	memcpy(big, base, n);
+	memset(big + n, '#', ROPC_MAX_CONFIG_SIZE - n);
+	big[ROPC_MAX_CONFIG_SIZE - 1] = '\n';
+	big[ROPC_MAX_CONFIG_SIZE] = '\0';
+	conf = put("max.conf", big, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "config file of exactly 64 KiB read");
+	big[ROPC_MAX_CONFIG_SIZE - 1] = '#';
+	big[ROPC_MAX_CONFIG_SIZE] = '\n';
+	big[ROPC_MAX_CONFIG_SIZE + 1] = '\0';
+	conf = put("max1.conf", big, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "config file of 64 KiB + 1 refused");
+	CHECK(logged(LOG_ERR, "max1.conf"), "oversized config logged at LOG_ERR");
+	free(big);
+
+	/* Not a regular file, a symlink, a NUL byte. */
+	mkdir(path_of("conf-dir"), 0755);
+	CHECK_INT(load(path_of("conf-dir"), (const char *)NULL), PAM_SERVICE_ERR,
+		  "config= naming a directory refused");
+	conf = put("real.conf", base, 0644);
+	unlink(path_of("link.conf"));
+	if (symlink(conf, path_of("link.conf")) != 0)
+		tap_diag("symlink: %s", strerror(errno));
+	CHECK_INT(load(path_of("link.conf"), (const char *)NULL), PAM_SERVICE_ERR,
+		  "symlinked config file refused");
+	fd = open(path_of("nul.conf"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		if (write(fd, base, strlen(base)) < 0 || write(fd, "scope = a\0b\n", 12) < 0)
+			tap_diag("write: %s", strerror(errno));
+		close(fd);
+	}
+	CHECK_INT(load(path_of("nul.conf"), (const char *)NULL), PAM_SERVICE_ERR,
+		  "config file with a NUL byte refused");
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/ropc-options-XXXXXX";
+	char cmd[128];
+
+	me = geteuid();
+	umask(022);
+	if (mkdtemp(tmpl) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+
+	test_defaults();
+	test_file_syntax();
+	test_override();
+	test_unknown();
+	test_malformed();
+	test_error_map_lists();
+	test_duplicates();
+	test_secrets();
+	test_cross();
+	test_missing_and_size();
+
+	CHECK(real_calls > 0, "libpam's pam_vsyslog took a NULL handle %d times without crashing",
+	      real_calls);
+	ropc_settings_free(S);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}
