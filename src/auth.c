@@ -98,6 +98,23 @@ tell(struct ropc_ctx *ctx, enum ropc_outcome o)
 		pam_error(ctx->pamh, "%s", msg);
 }
 
+/*
+ * Whether p is sshd's stand-in password: OpenSSH repeats
+ * "\b\n\r\177INCORRECT" to the length of what was typed (auth-pam.c,
+ * fake_password), so the pattern, not one string, must be recognised.
+ */
+static bool
+is_sshd_junk(const char *p)
+{
+	static const char junk[] = ROPC_SSHD_JUNK_PASSWORD;
+	size_t i;
+
+	for (i = 0; p[i] != '\0'; i++)
+		if (p[i] != junk[i % (sizeof(junk) - 1)])
+			return false;
+	return i > 0;
+}
+
 const char *
 ropc_password_check(const char *password)
 {
@@ -105,7 +122,7 @@ ropc_password_check(const char *password)
 		return "empty password";
 	if (strnlen(password, PAM_MAX_RESP_SIZE) >= PAM_MAX_RESP_SIZE)
 		return "password of PAM_MAX_RESP_SIZE bytes or more";
-	if (strcmp(password, ROPC_SSHD_JUNK_PASSWORD) == 0)
+	if (is_sshd_junk(password))
 		return "sshd's stand-in password for a user it refuses";
 	return NULL;
 }

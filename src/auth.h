@@ -10,7 +10,8 @@
  * the user it authenticated, for pam_sm_acct_mgmt. */
 #define ROPC_DATA_USER "pam_ropc_authenticated_user"
 
-/* sshd's stand-in password for users it will not let in. */
+/* sshd's stand-in password for users it will not let in: this, repeated
+ * or cut to the length of what the person typed. */
 #define ROPC_SSHD_JUNK_PASSWORD "\b\n\r\177INCORRECT"
 
 /*

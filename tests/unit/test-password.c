@@ -54,8 +54,27 @@ main(void)
 		       "sshd's junk password refused");
 	CHECK_STR(ropc_password_check("\b\n\r\177INCORRECTx"), NULL,
 		  "junk password plus a byte is a password");
-	CHECK_STR(ropc_password_check("\b\n\r\177INCORREC"), NULL,
-		  "junk password minus a byte is a password");
+	/* OpenSSH repeats the pattern to the typed password's length. */
+	{
+		static const char junk[] = "\b\n\r\177INCORRECT";
+		static const size_t lens[] = { 1, 4, 12, 13, 14, 26, 27, 100, 511 };
+		char buf[512];
+		size_t i, j;
+
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			for (j = 0; j < lens[i]; j++)
+				buf[j] = junk[j % (sizeof(junk) - 1)];
+			buf[lens[i]] = '\0';
+			CHECK_CONTAINS(ropc_password_check(buf), "sshd",
+				       "sshd's junk pattern of %zu bytes refused", lens[i]);
+		}
+		memcpy(buf, junk, 13);
+		memcpy(buf + 13, junk, 13);
+		buf[20] = 'x';
+		buf[26] = '\0';
+		CHECK_STR(ropc_password_check(buf), NULL,
+			  "the pattern with one byte changed is a password");
+	}
 	CHECK_STR(ropc_password_check("INCORRECT"), NULL, "INCORRECT alone is a password");
 	CHECK_STR(ropc_password_check("\b\n\r\177incorrect"), NULL,
 		  "the match is exact, case included");
