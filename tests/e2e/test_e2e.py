@@ -34,8 +34,9 @@ SIGTERM/SIGINT/SIGHUP), and checked to be gone by the last TAP check:
 - ssh runs with SSH_ASKPASS (+ SSH_ASKPASS_REQUIRE=force, DISPLAY): the
   password is read from a mode-600 file and never appears in argv.
 
-Every outcome's behaviour in ssh and in sudo goes to tests/e2e/ssh-sudo-table.md
-(and into the TAP diagnostics).  Environment: ROPC_BUILDDIR, ROPC_KEEP=1
+Every outcome's behaviour in ssh and in sudo goes to BUILDDIR/ssh-sudo-table.md
+(and into the TAP diagnostics); ROPC_WRITE_TABLE=1 writes the committed copy,
+tests/e2e/ssh-sudo-table.md, instead.  Environment: ROPC_BUILDDIR, ROPC_KEEP=1
 keeps the temp dir (the final check then reports it), CC (default cc).
 """
 
@@ -61,7 +62,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
 DEVNS = os.path.join(HERE, "devns.sh")
 SHIM_SRC = os.path.join(HERE, "logshim.c")
-TABLE = os.path.join(HERE, "ssh-sudo-table.md")
+# The table goes to the build directory on every run; ROPC_WRITE_TABLE=1
+# refreshes the committed copy in the source tree.
+TABLE = (os.path.join(HERE, "ssh-sudo-table.md") if os.environ.get("ROPC_WRITE_TABLE") == "1"
+         else os.path.join(os.environ.get("ROPC_BUILDDIR", os.path.join(HERE, "..", "..", "build")),
+                           "ssh-sudo-table.md"))
 SSHD, SSH, SUDO = "/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/sudo"
 LOOP = "127.0.0.1"
 METHODS = ("password", "keyboard-interactive")
