@@ -177,6 +177,60 @@ free_user(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
+/* What is remembered of a refusal: for whom, and which outcome. */
+struct refusal {
+	enum ropc_outcome outcome;
+	char user[];
+};
+
+/* Outcomes that hold for the account, whatever password is typed next. */
+static bool
+account_level(enum ropc_outcome o)
+{
+	switch (o) {
+	case ROPC_OUT_MFA_REQUIRED:
+	case ROPC_OUT_LOCKED:
+	case ROPC_OUT_SUSPENDED:
+	case ROPC_OUT_PASSWORD_EXPIRED:
+	case ROPC_OUT_ACCESS_DENIED:
+	case ROPC_OUT_UNAVAILABLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Keep an account-level refusal for this transaction (best effort). */
+static void
+remember_refusal(struct ropc_ctx *ctx, enum ropc_outcome o)
+{
+	size_t n = strlen(ctx->user) + 1;
+	struct refusal *r;
+
+	if (!account_level(o))
+		return;
+	r = malloc(sizeof(*r) + n);
+	if (r == NULL)
+		return;
+	r->outcome = o;
+	memcpy(r->user, ctx->user, n);
+	if (pam_set_data(ctx->pamh, ROPC_DATA_REFUSAL, r, free_user) != PAM_SUCCESS)
+		free(r);
+}
+
+/* The refusal remembered for this user in this transaction, or -1. */
+static int
+remembered_refusal(struct ropc_ctx *ctx)
+{
+	const void *data = NULL;
+	const struct refusal *r;
+
+	if (pam_get_data(ctx->pamh, ROPC_DATA_REFUSAL, &data) != PAM_SUCCESS || data == NULL)
+		return -1;
+	r = data;
+	return strcmp(r->user, ctx->user) == 0 ? (int)r->outcome : -1;
+}
+
 /* Ask the IdP and classify its answer: decides a, fills v. */
 static void
 ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
@@ -222,7 +276,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	struct attempt a = { .http = 0 };
 	struct ropc_verdict v;
 	const char *user = NULL, *password = NULL, *why, *refused_user;
-	int rc;
+	int rc, remembered;
 
 	memset(&v, 0, sizeof(v));
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
@@ -248,6 +302,14 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		goto done;
 	}
 	ctx->user = user;
+	/* The IdP already refused this account in this transaction. */
+	remembered = remembered_refusal(ctx);
+	if (remembered >= 0) {
+		decide(&a, (enum ropc_outcome)remembered,
+		       "refused earlier in this PAM transaction; the IdP is not asked again");
+		tell(ctx, a.outcome);
+		goto done;
+	}
 	refused_user = ropc_user_check(user);
 	if (refused_user == NULL && ctx->settings->require_local_user &&
 	    pam_modutil_getpwnam(ctx->pamh, user) == NULL)
@@ -281,6 +343,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
 	ask_idp(ctx, &a, password, &v);
 	tell(ctx, a.outcome);
+	remember_refusal(ctx, a.outcome);
 
 	/* Step 6: hand the tokens to the session. */
 	if (a.outcome == ROPC_OUT_SUCCESS) {

@@ -10,6 +10,12 @@
  * the user it authenticated, for pam_sm_acct_mgmt. */
 #define ROPC_DATA_USER "pam_ropc_authenticated_user"
 
+/* The name under which an account-level refusal (locked, suspended, MFA
+ * required, password expired, access denied, IdP unavailable) is kept for
+ * the rest of the PAM transaction, so that retries (sudo asks three times)
+ * do not ask the IdP again. */
+#define ROPC_DATA_REFUSAL "pam_ropc_refusal"
+
 /* sshd's stand-in password for users it will not let in: this, repeated
  * or cut to the length of what the person typed. */
 #define ROPC_SSHD_JUNK_PASSWORD "\b\n\r\177INCORRECT"

@@ -431,6 +431,31 @@ class Suite:
         t.eq(r.field("outcome"), "invalid_credentials",
              "error_map in pam.d replaces the file's entries (none of them matches here)")
 
+    def case_retries(self):
+        """sudo calls pam_authenticate up to three times in one transaction.
+        An account-level refusal is remembered: the IdP is asked once; a
+        wrong password is not remembered: each try is asked."""
+        t = self.t
+        for scen, code, asked in (("onelogin_locked", "PAM_MAXTRIES", 1),
+                                  ("onelogin_suspended", "PAM_PERM_DENIED", 1),
+                                  ("http503", "PAM_AUTHINFO_UNAVAIL", 1),
+                                  ("password", "PAM_AUTH_ERR", 3)):
+            svc = self.pam.simple(self.args(scen))
+            before = len(self.idp.requests(scen))
+            r = self.login(svc, answers=["wrong 1", "wrong 2", "wrong 3"],
+                           args=["--repeat", "3"])
+            lines = [txt for p, txt in r.logs if txt.startswith("authentication ")]
+            t.eq(r.auth, PAM[code], "3 tries, %s: the last still %s" % (scen, code))
+            t.eq(len(self.idp.requests(scen)) - before, asked,
+                 "3 tries, %s: the IdP is asked %d time(s)" % (scen, asked))
+            t.eq(len(lines), 3, "3 tries, %s: one log line per try" % scen)
+            if asked == 1:
+                t.ok(all("refused earlier in this PAM transaction" in l for l in lines[1:]),
+                     "3 tries, %s: later lines say the refusal was remembered" % scen,
+                     "\n".join(lines))
+                t.eq(len([m for m in r.messages if m["style"] == "prompt_echo_off"]), 1,
+                     "3 tries, %s: the password is asked for once" % scen)
+
     def case_network(self):
         t = self.t
         # A stalled IdP ends within timeout + 1 s.
@@ -722,7 +747,8 @@ def main():
             s.run(["success", "export_options", "outcomes", "silent", "log_line",
                    "special_passwords", "injection", "request_shape", "refused_locally",
                    "first_pass", "network", "tls", "config_errors", "other_functions",
-                   "enumeration", "fault_matrix", "bad_input", "environment_hazards"] +
+                   "enumeration", "fault_matrix", "bad_input", "environment_hazards",
+                   "retries"] +
                   ([] if sanitize else ["lingering"]))
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not s.pam.sanitizer_reports and s.pam.count > 50,
