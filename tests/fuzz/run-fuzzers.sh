@@ -148,6 +148,10 @@ for t in $targets; do
 	if [ -d "$here/corpus/$t" ]; then
 		find "$here/corpus/$t" -type f -exec cp {} "$run/" \;
 	fi
+	# Every crash found so far is replayed first: it must stay fixed.
+	if [ -d "$here/regressions/$t" ]; then
+		find "$here/regressions/$t" -type f -exec cp {} "$run/" \;
+	fi
 	set --
 	[ -f "$here/$t.dict" ] && set -- "-dict=$here/$t.dict"
 	start=$(date +%s)
@@ -162,7 +166,7 @@ for t in $targets; do
 	units=$(find "$run" -type f | wc -l)
 	crashes=$(grep -c 'Test unit written to' "$log")
 	[ $rc -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
-	echo "fuzz $t: ${execs:-0} execs, $secs s, $units corpus units, $crashes crashes"
+	echo "# fuzz $t: ${execs:-0} execs, $secs s, $units corpus units, $crashes crashes"
 	if [ $rc -eq 0 ]; then
 		echo "ok $n - fuzz $t: ${execs:-0} execs in $secs s (${rate:-?} exec/s), $units corpus units, peak ${rss:-?} MB"
 	else
