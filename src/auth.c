@@ -169,19 +169,65 @@ get_password(struct ropc_ctx *ctx, const char **password)
 	return PAM_SUCCESS;
 }
 
+/*
+ * What the module leaves in the PAM handle about one user: that it
+ * authenticated them (ROPC_DATA_USER), or that the IdP refused their
+ * account (ROPC_DATA_REFUSAL).  A mark names the user and the token
+ * endpoint, so two pam_ropc lines with different IdPs do not read each
+ * other's marks.
+ */
+struct mark {
+	enum ropc_outcome outcome;
+	struct timespec when;           /* CLOCK_MONOTONIC */
+	size_t user_len;
+	char names[];                   /* user, NUL, token endpoint, NUL */
+};
+
 static void
-free_user(pam_handle_t *pamh, void *data, int status)
+free_mark(pam_handle_t *pamh, void *data, int status)
 {
 	(void)pamh;
 	(void)status;
 	free(data);
 }
 
-/* What is remembered of a refusal: for whom, and which outcome. */
-struct refusal {
-	enum ropc_outcome outcome;
-	char user[];
-};
+/* Leave a mark for ctx->user (best effort: a failure only costs memory). */
+static int
+set_mark(struct ropc_ctx *ctx, const char *name, enum ropc_outcome o)
+{
+	size_t ulen = strlen(ctx->user), elen = strlen(ctx->settings->token_endpoint);
+	struct mark *m = malloc(sizeof(*m) + ulen + elen + 2);
+
+	if (m == NULL)
+		return PAM_BUF_ERR;
+	m->outcome = o;
+	clock_gettime(CLOCK_MONOTONIC, &m->when);
+	m->user_len = ulen;
+	memcpy(m->names, ctx->user, ulen + 1);
+	memcpy(m->names + ulen + 1, ctx->settings->token_endpoint, elen + 1);
+	if (pam_set_data(ctx->pamh, name, m, free_mark) != PAM_SUCCESS) {
+		free(m);
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* The mark called name for user at this token endpoint, or NULL. */
+static const struct mark *
+get_mark(struct ropc_ctx *ctx, const char *name, const char *user)
+{
+	const void *data = NULL;
+	const struct mark *m;
+
+	if (user == NULL ||
+	    pam_get_data(ctx->pamh, name, &data) != PAM_SUCCESS || data == NULL)
+		return NULL;
+	m = data;
+	if (strcmp(m->names, user) != 0 ||
+	    strcmp(m->names + m->user_len + 1, ctx->settings->token_endpoint) != 0)
+		return NULL;
+	return m;
+}
 
 /* Outcomes that hold for the account, whatever password is typed next. */
 static bool
@@ -200,35 +246,21 @@ account_level(enum ropc_outcome o)
 	}
 }
 
-/* Keep an account-level refusal for this transaction (best effort). */
-static void
-remember_refusal(struct ropc_ctx *ctx, enum ropc_outcome o)
-{
-	size_t n = strlen(ctx->user) + 1;
-	struct refusal *r;
-
-	if (!account_level(o))
-		return;
-	r = malloc(sizeof(*r) + n);
-	if (r == NULL)
-		return;
-	r->outcome = o;
-	memcpy(r->user, ctx->user, n);
-	if (pam_set_data(ctx->pamh, ROPC_DATA_REFUSAL, r, free_user) != PAM_SUCCESS)
-		free(r);
-}
-
-/* The refusal remembered for this user in this transaction, or -1. */
+/* The refusal remembered for this user, if it is younger than
+ * ROPC_REFUSAL_MEMORY seconds (a screen locker keeps one transaction for
+ * hours: an IdP that was down must be asked again), or -1. */
 static int
 remembered_refusal(struct ropc_ctx *ctx)
 {
-	const void *data = NULL;
-	const struct refusal *r;
+	const struct mark *m = get_mark(ctx, ROPC_DATA_REFUSAL, ctx->user);
+	struct timespec now;
 
-	if (pam_get_data(ctx->pamh, ROPC_DATA_REFUSAL, &data) != PAM_SUCCESS || data == NULL)
+	if (m == NULL)
 		return -1;
-	r = data;
-	return strcmp(r->user, ctx->user) == 0 ? (int)r->outcome : -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - m->when.tv_sec >= ROPC_REFUSAL_MEMORY)
+		return -1;
+	return (int)m->outcome;
 }
 
 /* Ask the IdP and classify its answer: decides a, fills v. */
@@ -273,9 +305,12 @@ out:
 int
 ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 {
-	struct attempt a = { .http = 0 };
+	/* Until decided otherwise, a refusal: no path can fall through to
+	 * PAM_SUCCESS. */
+	struct attempt a = { .outcome = ROPC_OUT_INTERNAL, .code = PAM_AUTH_ERR };
 	struct ropc_verdict v;
 	const char *user = NULL, *password = NULL, *why, *refused_user;
+	char *user_copy = NULL;
 	int rc, remembered;
 
 	memset(&v, 0, sizeof(v));
@@ -301,7 +336,16 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		a.code = rc;
 		goto done;
 	}
-	ctx->user = user;
+	/* Our own copy: libpam's may change while the conversation runs. */
+	user_copy = strdup(user);
+	if (user_copy == NULL) {
+		decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+		a.code = PAM_BUF_ERR;
+		goto done;
+	}
+	ctx->user = user = user_copy;
+	/* No token of an earlier attempt in this handle survives this one. */
+	ropc_env_clear(ctx);
 	/* The IdP already refused this account in this transaction. */
 	remembered = remembered_refusal(ctx);
 	if (remembered >= 0) {
@@ -343,21 +387,16 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
 	ask_idp(ctx, &a, password, &v);
 	tell(ctx, a.outcome);
-	remember_refusal(ctx, a.outcome);
+	if (account_level(a.outcome))
+		(void)set_mark(ctx, ROPC_DATA_REFUSAL, a.outcome);
 
 	/* Step 6: hand the tokens to the session. */
 	if (a.outcome == ROPC_OUT_SUCCESS) {
 		rc = ropc_env_export(ctx, &v.tokens, time(NULL));
-		if (rc == PAM_SUCCESS) {
-			char *copy = strdup(user);
-
-			if (copy == NULL ||
-			    pam_set_data(ctx->pamh, ROPC_DATA_USER, copy, free_user) != PAM_SUCCESS) {
-				free(copy);
-				rc = PAM_BUF_ERR;
-			}
-		}
+		if (rc == PAM_SUCCESS)
+			rc = set_mark(ctx, ROPC_DATA_USER, ROPC_OUT_SUCCESS);
 		if (rc != PAM_SUCCESS) {
+			ropc_env_clear(ctx);
 			decide(&a, ROPC_OUT_INTERNAL, "cannot store the tokens in the PAM environment");
 			a.code = rc;
 		}
@@ -366,14 +405,16 @@ done:
 	log_attempt(ctx, &a);
 	/* Step 7: every token copy goes. */
 	ropc_verdict_free(&v);
+	ctx->user = NULL;
+	free(user_copy);
 	return a.code;
 }
 
 int
 ropc_account(struct ropc_ctx *ctx, int settings_rc)
 {
-	const char *user = NULL, *authed = NULL, *token;
-	char var[128];
+	const char *user = NULL, *token, *owner;
+	char var[128], uvar[128];
 
 	if (settings_rc != PAM_SUCCESS) {
 		ropc_log(ctx, LOG_ERR, "account: settings refused; failing closed");
@@ -382,17 +423,19 @@ ropc_account(struct ropc_ctx *ctx, int settings_rc)
 	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
 	    user == NULL)
 		return PAM_IGNORE;
-	if (pam_get_data(ctx->pamh, ROPC_DATA_USER, (const void **)&authed) == PAM_SUCCESS &&
-	    authed != NULL && strcmp(authed, user) == 0) {
+	if (get_mark(ctx, ROPC_DATA_USER, user) != NULL) {
 		ropc_debug(ctx, "account: authenticated by this module in this transaction");
 		return PAM_SUCCESS;
 	}
-	/* sshd authenticates in a child process; only the PAM environment
-	 * comes back from it. */
+	/* sshd may authenticate in a child process; only the PAM environment
+	 * comes back from it.  The token counts only for the user it was
+	 * issued to (the USER variable the module sets beside it). */
 	if (ropc_env_name(ctx->settings->env_prefix, ROPC_ENV_ACCESS_TOKEN, var,
 			  sizeof(var)) == 0 &&
-	    (token = pam_getenv(ctx->pamh, var)) != NULL && token[0] != '\0') {
-		ropc_debug(ctx, "account: %s is set in the PAM environment", var);
+	    ropc_env_name(ctx->settings->env_prefix, ROPC_ENV_USER, uvar, sizeof(uvar)) == 0 &&
+	    (token = pam_getenv(ctx->pamh, var)) != NULL && token[0] != '\0' &&
+	    (owner = pam_getenv(ctx->pamh, uvar)) != NULL && strcmp(owner, user) == 0) {
+		ropc_debug(ctx, "account: %s is set in the PAM environment for %s", var, uvar);
 		return PAM_SUCCESS;
 	}
 	ropc_debug(ctx, "account: not authenticated by this module; ignoring");

@@ -7,7 +7,8 @@
 #include "common.h"
 
 /* The name under which pam_sm_authenticate records, with pam_set_data,
- * the user it authenticated, for pam_sm_acct_mgmt. */
+ * the user it authenticated (and at which token endpoint), for
+ * pam_sm_acct_mgmt. */
 #define ROPC_DATA_USER "pam_ropc_authenticated_user"
 
 /* The name under which an account-level refusal (locked, suspended, MFA
@@ -15,6 +16,8 @@
  * the rest of the PAM transaction, so that retries (sudo asks three times)
  * do not ask the IdP again. */
 #define ROPC_DATA_REFUSAL "pam_ropc_refusal"
+/* How long, in seconds, a remembered refusal holds. */
+#define ROPC_REFUSAL_MEMORY 60
 
 /* sshd's stand-in password for users it will not let in: this, repeated
  * or cut to the length of what the person typed. */

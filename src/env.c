@@ -48,6 +48,22 @@ put(struct ropc_ctx *ctx, const char *name, const char *value)
 	return rc;
 }
 
+void
+ropc_env_clear(struct ropc_ctx *ctx)
+{
+	static const char *const names[] = {
+		ROPC_ENV_ACCESS_TOKEN, ROPC_ENV_TOKEN_TYPE, ROPC_ENV_EXPIRES_AT,
+		ROPC_ENV_SCOPE, ROPC_ENV_ID_TOKEN, ROPC_ENV_REFRESH_TOKEN, ROPC_ENV_USER,
+	};
+	char var[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (ropc_env_name(ctx->settings->env_prefix, names[i], var, sizeof(var)) == 0 &&
+		    pam_getenv(ctx->pamh, var) != NULL)
+			(void)pam_putenv(ctx->pamh, var);   /* NAME alone removes it */
+}
+
 int
 ropc_env_export(struct ropc_ctx *ctx, const struct ropc_tokens *t, time_t now)
 {
@@ -59,6 +75,8 @@ ropc_env_export(struct ropc_ctx *ctx, const struct ropc_tokens *t, time_t now)
 		return PAM_SUCCESS;
 	}
 	rc = put(ctx, ROPC_ENV_ACCESS_TOKEN, t->access_token);
+	if (rc == PAM_SUCCESS)
+		rc = put(ctx, ROPC_ENV_USER, ctx->user);
 	if (rc == PAM_SUCCESS && t->token_type != NULL)
 		rc = put(ctx, ROPC_ENV_TOKEN_TYPE, t->token_type);
 	if (rc == PAM_SUCCESS && t->expires_in > 0) {

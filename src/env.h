@@ -18,10 +18,15 @@
 #define ROPC_ENV_SCOPE "SCOPE"
 #define ROPC_ENV_ID_TOKEN "ID_TOKEN"
 #define ROPC_ENV_REFRESH_TOKEN "REFRESH_TOKEN"
+#define ROPC_ENV_USER "USER"          /* the local user the token was issued for */
 
 /* prefix + name into out; 0, or -1 when it does not fit. */
 ROPC_HIDDEN int ropc_env_name(const char *prefix, const char *name, char *out,
 			      size_t outsize);
+
+/* Remove every variable the module sets, so that no token of an earlier
+ * authentication in the same PAM handle outlives a later one. */
+ROPC_HIDDEN void ropc_env_clear(struct ropc_ctx *ctx);
 
 /* Put the tokens into the PAM environment as the settings say (nothing
  * with export_token=no).  now is the time the answer arrived, for

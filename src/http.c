@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include <malloc.h>
+#include <sys/auxv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,16 +66,22 @@ wiping_realloc(void *p, size_t n)
  * If the process already initialised libcurl, this allocator is not
  * installed (libcurl ignores a second init); the module still works.
  * libcurl opens $SSLKEYLOGFILE at init and writes TLS session secrets to
- * it: under sudo that is a file the invoking user names, written by root.
- * So the variable is hidden from libcurl for the length of the init.
+ * it: under sudo or su (setuid: AT_SECURE) that is a file the invoking
+ * user names, written by root.  There the variable is hidden from libcurl
+ * for the length of the init (a setuid program authenticating is single
+ * threaded); elsewhere the environment is the caller's own.
  */
 static void
 global_init(void)
 {
 	char *keylog = getenv("SSLKEYLOGFILE"), *saved = NULL;
 
-	if (keylog != NULL) {
+	if (keylog != NULL && getauxval(AT_SECURE) != 0) {
 		saved = strdup(keylog);
+		if (saved == NULL) {
+			init_result = CURLE_OUT_OF_MEMORY;   /* fail closed */
+			return;
+		}
 		unsetenv("SSLKEYLOGFILE");
 	}
 	init_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
@@ -183,7 +190,9 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	CURLcode rc;
 	int ret = -1;
 
-	ropc_buf_init(&auth, (size_t)16 * 1024);
+	/* Room for the largest client_id and secret the settings allow,
+	 * form-encoded (3x) and base64-encoded (4/3). */
+	ropc_buf_init(&auth, (size_t)32 * 1024);
 	errbuf[0] = '\0';
 	if (ropc_http_global_init() < 0) {
 		snprintf(res->error, sizeof(res->error), "curl_global_init failed");
@@ -231,6 +240,9 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	SET(CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
 	SET(CURLOPT_NOPROXY, "");
 	SET(CURLOPT_NOSIGNAL, 1L);
+	/* Do not wait for a hung DNS lookup at cleanup: the timeout is the
+	 * timeout, even when the resolver is not answering. */
+	SET(CURLOPT_QUICK_EXIT, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout * 1000L);
 	SET(CURLOPT_TIMEOUT_MS, s->timeout * 1000L);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ROPC_MAX_RESPONSE);

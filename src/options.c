@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logging.h"
@@ -348,6 +349,56 @@ add_map(struct ropc_settings *s, const char *v)
 	return NULL;
 }
 
+/* Edit distance of a (n bytes) and b, when at most 2; else 3. */
+static int
+distance(const char *a, size_t n, const char *b)
+{
+	size_t m = strlen(b), i, j;
+	int row[72];
+
+	if (n > 64 || m > 64 || (n > m ? n - m : m - n) > 2)
+		return 3;
+	for (j = 0; j <= m; j++)
+		row[j] = (int)j;
+	for (i = 1; i <= n; i++) {
+		int prev = row[0];      /* the diagonal: row[j - 1] of the last row */
+
+		row[0] = (int)i;
+		for (j = 1; j <= m; j++) {
+			int best = prev + (tolower((unsigned char)a[i - 1]) !=
+					   tolower((unsigned char)b[j - 1]));
+			int above = row[j];
+
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = above;
+		}
+	}
+	return row[m] < 3 ? row[m] : 3;
+}
+
+/* The known option an unknown key is probably a typo of, or NULL. */
+static const struct opt_def *
+nearest_option(const char *key, size_t keylen)
+{
+	const struct opt_def *best = NULL;
+	int bestd = 3;
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		int d = distance(key, keylen, options[i].name);
+
+		if (d < bestd) {
+			bestd = d;
+			best = &options[i];
+		}
+	}
+	return best;
+}
+
 /* Empty the extra_param or error_map list. */
 static void
 clear_list(struct ropc_settings *s, enum opt_type type)
@@ -404,10 +455,12 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 
 	if (o == NULL) {
 		char shown[128];
+		const struct opt_def *near = nearest_option(key, keylen);
 
 		ropc_sanitize(key, keylen, shown, sizeof(shown));
-		ropc_log(ctx, LOG_ERR, "config: unknown option \"%s\" in %s ignored",
-			 shown, where);
+		ropc_log(ctx, LOG_ERR, "config: unknown option \"%s\" in %s ignored%s%s%s",
+			 shown, where, near != NULL ? "; did you mean " : "",
+			 near != NULL ? near->name : "", near != NULL ? "?" : "");
 		return 0;
 	}
 	if (strlen(value) > MAX_VALUE_LEN) {
@@ -622,9 +675,45 @@ read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 	return 0;
 }
 
+/*
+ * A file the TLS layer trusts (ca_file, ca_path, a pin file): whoever can
+ * write it can read every password.  It must be readable by the effective
+ * user (root under sudo and su, who will open it: faccessat AT_EACCESS),
+ * owned by owner, and not writable by group or others.  Symbolic links are
+ * followed (system CA files are often links); the file they lead to is
+ * what is checked.  Returns 0 or -1 (logged).
+ */
+static int
+trust_file_check(struct ropc_ctx *ctx, const char *key, const char *path, bool dir,
+		 uid_t owner)
+{
+	struct stat st;
+
+	if (faccessat(AT_FDCWD, path, dir ? R_OK | X_OK : R_OK, AT_EACCESS) != 0 ||
+	    stat(path, &st) != 0) {
+		ropc_log(ctx, LOG_ERR, "config: %s %s cannot be read: %s", key, path,
+			 strerror(errno));
+		return -1;
+	}
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		ropc_log(ctx, LOG_ERR, "config: %s %s is not a %s", key, path,
+			 dir ? "directory" : "regular file");
+		return -1;
+	}
+	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: %s %s refused: owned by uid %lu with mode %04o; it must be "
+			 "owned by uid %lu and not writable by group or others (chmod go-w)",
+			 key, path, (unsigned long)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			 (unsigned long)owner);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks across keys, after every layer is read. */
 static int
-cross_check(struct ropc_ctx *ctx, struct ropc_settings *s)
+cross_check(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 {
 	int rc = 0;
 
@@ -657,22 +746,13 @@ cross_check(struct ropc_ctx *ctx, struct ropc_settings *s)
 	 * not an "IdP unavailable" that [authinfo_unavail=ignore] forgives.
 	 * AT_EACCESS: judged as the effective user (root under sudo and su),
 	 * who will open them, not the real user who ran the program. */
-	if (s->ca_file != NULL && faccessat(AT_FDCWD, s->ca_file, R_OK, AT_EACCESS) != 0) {
-		ropc_log(ctx, LOG_ERR, "config: ca_file %s cannot be read: %s", s->ca_file,
-			 strerror(errno));
+	if (s->ca_file != NULL && trust_file_check(ctx, "ca_file", s->ca_file, false, owner) < 0)
 		rc = -1;
-	}
-	if (s->ca_path != NULL && faccessat(AT_FDCWD, s->ca_path, R_OK | X_OK, AT_EACCESS) != 0) {
-		ropc_log(ctx, LOG_ERR, "config: ca_path %s cannot be read: %s", s->ca_path,
-			 strerror(errno));
+	if (s->ca_path != NULL && trust_file_check(ctx, "ca_path", s->ca_path, true, owner) < 0)
 		rc = -1;
-	}
 	if (s->pinned_public_key != NULL && s->pinned_public_key[0] == '/' &&
-	    faccessat(AT_FDCWD, s->pinned_public_key, R_OK, AT_EACCESS) != 0) {
-		ropc_log(ctx, LOG_ERR, "config: pinned_public_key %s cannot be read: %s",
-			 s->pinned_public_key, strerror(errno));
+	    trust_file_check(ctx, "pinned_public_key", s->pinned_public_key, false, owner) < 0)
 		rc = -1;
-	}
 	if (s->connect_timeout > s->timeout) {
 		ropc_log(ctx, LOG_WARNING,
 			 "config: connect_timeout %ld is longer than timeout %ld; using %ld",
@@ -781,7 +861,7 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 	if (rc == 0 && s->client_secret_file != NULL &&
 	    read_secret_file(ctx, s, owner) < 0)
 		rc = -1;
-	if (cross_check(ctx, s) < 0)
+	if (cross_check(ctx, s, owner) < 0)
 		rc = -1;
 	ctx->debug = s->debug || ctx->debug;
 	s->debug = ctx->debug;

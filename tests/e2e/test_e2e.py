@@ -777,14 +777,17 @@ class E2E:
             return False
         return True
 
-    def sudo(self, user, answers, command=("/usr/bin/printenv",), timeout=90):
+    def sudo(self, user, answers, command=("/usr/bin/printenv",), timeout=90, user_env=()):
+        """user_env: (name, value) pairs in the invoking user's environment."""
         pw = pwd.getpwnam(user)
         stdin = "".join(a + "\n" for a in answers).encode("utf-8")
         cmd = ["unshare", "-m", "--propagation", "private", "sh", DEVNS,
                os.path.join(self.W, "olddev"), self.syslog.path,
                "setpriv", "--reuid", str(pw.pw_uid), "--regid", str(pw.pw_gid),
-               "--init-groups", "--reset-env", "--",
-               SUDO, "-S", "-k", "-p", PROMPT, "--"] + list(command)
+               "--init-groups", "--reset-env", "--"]
+        if user_env:
+            cmd += ["env"] + ["%s=%s" % kv for kv in user_env]
+        cmd += [SUDO, "-S", "-k", "-p", PROMPT, "--"] + list(command)
         mark = self.syslog.mark()
         t0 = time.monotonic()
         try:
@@ -1008,12 +1011,12 @@ class E2E:
                                                  ("export_id_token", "yes"),
                                                  ("export_refresh_token", "yes")])
         want = ["IDP_ACCESS_TOKEN", "IDP_EXPIRES_AT", "IDP_ID_TOKEN", "IDP_REFRESH_TOKEN",
-                "IDP_SCOPE", "IDP_TOKEN_TYPE"]
+                "IDP_SCOPE", "IDP_TOKEN_TYPE", "IDP_USER"]
         for method in METHODS:
             r = self.ssh(self.user, TEST_PW, method)
             got = sorted(k for k in r["env"] if k.startswith(("IDP_", "OAUTH2_")))
             t.eq(got, want, "sshd %s: env_prefix=IDP_, export_id_token, export_refresh_token: "
-                 "all six variables reach the session" % method)
+                 "all seven variables reach the session" % method)
             t.ok(r["env"].get("IDP_ID_TOKEN", "").count(".") == 2 and
                  r["env"].get("IDP_REFRESH_TOKEN", "").startswith("r-"),
                  "sshd %s: the id_token (a JWT) and the refresh token arrive whole" % method)
@@ -1131,9 +1134,19 @@ class E2E:
         self.conf_glewlwyd(self.sudo_conf, [("export_token", "yes")])
         r = self.sudo(u, [g["DEMO_PASSWORD"]])
         t.eq(sorted(k for k in r["env"] if k.startswith("OAUTH2_")),
-             ["OAUTH2_ACCESS_TOKEN", "OAUTH2_EXPIRES_AT", "OAUTH2_SCOPE", "OAUTH2_TOKEN_TYPE"],
+             ["OAUTH2_ACCESS_TOKEN", "OAUTH2_EXPIRES_AT", "OAUTH2_SCOPE", "OAUTH2_TOKEN_TYPE",
+              "OAUTH2_USER"],
              "sudo -S, export_token=yes: sudo copies the PAM environment into the command's, "
              "despite env_reset")
+        t.eq(r["env"].get("OAUTH2_USER"), u, "sudo -S: OAUTH2_USER names the invoking user")
+        # sudo is setuid: the invoking user's SSLKEYLOGFILE must not make
+        # root write TLS session secrets to a file of the user's choosing.
+        keylog = os.path.join(self.W, "sudo-keylog.txt")
+        r = self.sudo(u, [g["DEMO_PASSWORD"]], ("/usr/bin/id",),
+                      user_env=[("SSLKEYLOGFILE", keylog)])
+        t.ok(r["rc"] == 0, "sudo -S with SSLKEYLOGFILE set: the command runs", r)
+        t.ok(not os.path.exists(keylog),
+             "sudo -S with SSLKEYLOGFILE set: no TLS secrets written to it")
 
     def case_outcomes_sudo(self):
         t = self.t

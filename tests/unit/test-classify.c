@@ -524,6 +524,11 @@ test_bad_200(void)
 		    "<body><form method=\"post\" action=\"/login\"></form></body></html>",
 	       UNAVAIL, "200 HTML login page");
 	expect(200, "", UNAVAIL, "200 empty body");
+	/* A 200 that also carries "error" is not a yes. */
+	expect(200, "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"error\":\"invalid_grant\"}",
+	       ROPC_OUT_INVALID_CREDENTIALS, "200 with a token and error=invalid_grant");
+	expect(200, "{\"access_token\":\"at\",\"error\":\"something_new\"}", UNAVAIL,
+	       "200 with a token and an unknown error");
 	/* A NUL after the object is not white space (found by fuzz-response). */
 	expect_n(NULL, ROPC_NET_OK, 200, "{\"access_token\":\"at\"}\0",
 		 sizeof("{\"access_token\":\"at\"}\0") - 1, UNAVAIL,
