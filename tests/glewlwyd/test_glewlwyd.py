@@ -121,6 +121,8 @@ def main():
     finally:
         if started or os.path.exists(gdir):
             subprocess.run([GLEWLWYD, "stop", gdir], timeout=60)
+        if "pam" in locals():
+            pam.cleanup_wrapper_dirs()
         w.cleanup()
     return t.done()
 

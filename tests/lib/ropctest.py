@@ -13,6 +13,7 @@
 Only loopback addresses are ever used.  Standard library only.
 """
 
+import glob
 import json
 import os
 import re
@@ -259,6 +260,32 @@ class Pam:
         if extra_env:
             env.update(extra_env)
         return env
+
+    def cleanup_wrapper_dirs(self):
+        """pam_wrapper copies the service directory to /tmp/pam.X (a fixed
+        template, no override) and removes it in a destructor that a killed
+        or sanitizer-ended process never runs.  Remove the copies that hold
+        our services and whose process is gone.  Returns how many."""
+        removed = 0
+        ours = set(os.listdir(self.svcdir)) if os.path.isdir(self.svcdir) else set()
+        for d in glob.glob("/tmp/pam.?"):
+            try:
+                names = set(os.listdir(d))
+                if not names & ours:
+                    continue
+                with open(os.path.join(d, "pid")) as f:
+                    pid = int(f.read().strip() or "0")
+                if pid > 0:
+                    try:
+                        os.kill(pid, 0)
+                        continue            # still running
+                    except ProcessLookupError:
+                        pass
+                shutil.rmtree(d, ignore_errors=True)
+                removed += 1
+            except (OSError, ValueError):
+                continue
+        return removed
 
     def run(self, service, user, answers=(), args=(), timeout=60, wrapper=(),
             extra_env=None):

@@ -847,6 +847,9 @@ def main():
     finally:
         if s is not None:
             s.idp.stop()
+            n = s.pam.cleanup_wrapper_dirs()
+            if n:
+                t.diag("removed %d pam_wrapper copy(ies) left in /tmp by ended processes" % n)
         w.cleanup()
     return t.done()
 
