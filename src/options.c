@@ -700,7 +700,7 @@ trust_file_check(struct ropc_ctx *ctx, const char *key, const char *path, bool d
 			 dir ? "directory" : "regular file");
 		return -1;
 	}
-	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (st.st_uid != owner || !ropc_secfile_mode_ok(st.st_mode, ROPC_FILE_SETTINGS)) {
 		ropc_log(ctx, LOG_ERR,
 			 "config: %s %s refused: owned by uid %lu with mode %04o; it must be "
 			 "owned by uid %lu and not writable by group or others (chmod go-w)",
