@@ -187,10 +187,11 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 	}
 	if (res->status == 200) {
 		char why[160];
+		int rc = ropc_response_read(body, res->body.len, &v->idp, &v->tokens, why,
+					    sizeof(why));
 
 		/* A 200 that carries an error is read as that error, even when it
 		 * also holds a token: an IdP that says both is not saying yes. */
-		ropc_response_error(body, res->body.len, &v->idp);
 		if (v->idp.code[0] != '\0') {
 			if (match_admin(s, v) || match_builtin(v))
 				return;
@@ -198,8 +199,7 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 			snprintf(v->detail, sizeof(v->detail), "a 200 answer that carries an error");
 			return;
 		}
-		if (ropc_response_tokens(body, res->body.len, &v->tokens, why,
-					 sizeof(why)) == 0) {
+		if (rc == 0) {
 			v->outcome = ROPC_OUT_SUCCESS;
 			return;
 		}

@@ -211,30 +211,25 @@ dup_or_fail(const char *s, bool *oom)
 	return d;
 }
 
-int
-ropc_response_tokens(const char *body, size_t len, struct ropc_tokens *t,
-		     char *why, size_t whysize)
+/* The tokens of the parsed answer o into *t (zeroed first).  0, or -1
+ * with why. */
+static int
+read_tokens(struct json_object *o, struct ropc_tokens *t, char *why, size_t whysize)
 {
-	struct json_object *o;
 	const char *at, *tt, *sc, *it, *rt, *bad = NULL;
 	bool present, oom = false;
 
 	memset(t, 0, sizeof(*t));
 	t->expires_in = -1;
-	o = parse_object(body, len, why, whysize);
-	if (o == NULL)
-		return -1;
 	at = string_field(o, "access_token", ROPC_MAX_TOKEN, is_vschar, &present, &bad);
 	if (at == NULL) {
 		snprintf(why, whysize, "access_token %s", present ? bad : "is missing");
-		json_done(o);
 		return -1;
 	}
 	bad = NULL;
 	tt = string_field(o, "token_type", 64, is_token68, &present, &bad);
 	if (present && tt == NULL) {
 		snprintf(why, whysize, "token_type %s", bad);
-		json_done(o);
 		return -1;
 	}
 	/* Optional fields that are unusable are dropped, not fatal. */
@@ -247,13 +242,29 @@ ropc_response_tokens(const char *body, size_t len, struct ropc_tokens *t,
 	t->id_token = dup_or_fail(it, &oom);
 	t->refresh_token = dup_or_fail(rt, &oom);
 	t->expires_in = expires_field(o);
-	json_done(o);
 	if (oom) {
 		ropc_tokens_free(t);
 		snprintf(why, whysize, "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+int
+ropc_response_tokens(const char *body, size_t len, struct ropc_tokens *t,
+		     char *why, size_t whysize)
+{
+	struct json_object *o;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->expires_in = -1;
+	o = parse_object(body, len, why, whysize);
+	if (o == NULL)
+		return -1;
+	rc = read_tokens(o, t, why, whysize);
+	json_done(o);
+	return rc;
 }
 
 static void
@@ -272,16 +283,13 @@ copy_field(struct json_object *o, const char *name, char *out, size_t outsize)
 	out[n] = '\0';
 }
 
-void
-ropc_response_error(const char *body, size_t len, struct ropc_idp_error *e)
+/* What the parsed answer o says as an error into *e (zeroed by the
+ * caller); e->json is set. */
+static void
+read_error(struct json_object *o, struct ropc_idp_error *e)
 {
-	struct json_object *o, *status, *codes;
-	char why[128];
+	struct json_object *status, *codes;
 
-	memset(e, 0, sizeof(*e));
-	o = parse_object(body, len, why, sizeof(why));
-	if (o == NULL)
-		return;
 	e->json = true;
 	copy_field(o, "error", e->code, sizeof(e->code));
 	copy_field(o, "error_description", e->description, sizeof(e->description));
@@ -315,7 +323,42 @@ ropc_response_error(const char *body, size_t len, struct ropc_idp_error *e)
 			used += (size_t)w;
 		}
 	}
+}
+
+void
+ropc_response_error(const char *body, size_t len, struct ropc_idp_error *e)
+{
+	struct json_object *o;
+	char why[128];
+
+	memset(e, 0, sizeof(*e));
+	o = parse_object(body, len, why, sizeof(why));
+	if (o == NULL)
+		return;
+	read_error(o, e);
 	json_done(o);
+}
+
+int
+ropc_response_read(const char *body, size_t len, struct ropc_idp_error *e,
+		   struct ropc_tokens *t, char *why, size_t whysize)
+{
+	struct json_object *o;
+	int rc = -1;
+
+	memset(e, 0, sizeof(*e));
+	memset(t, 0, sizeof(*t));
+	t->expires_in = -1;
+	o = parse_object(body, len, why, whysize);
+	if (o == NULL)
+		return -1;
+	read_error(o, e);
+	if (e->code[0] == '\0')
+		rc = read_tokens(o, t, why, whysize);
+	else
+		snprintf(why, whysize, "it carries an error");
+	json_done(o);
+	return rc;
 }
 
 void

@@ -42,6 +42,16 @@ ROPC_HIDDEN int ropc_response_tokens(const char *body, size_t len,
 ROPC_HIDDEN void ropc_response_error(const char *body, size_t len,
 				     struct ropc_idp_error *e);
 
+/*
+ * A 200 answer, parsed once: what it says as an error into *e (always,
+ * as ropc_response_error), and, only when it carries no "error" code, its
+ * tokens into *t (as ropc_response_tokens).  Returns 0 when *t holds a
+ * token response, else -1 with why.
+ */
+ROPC_HIDDEN int ropc_response_read(const char *body, size_t len,
+				   struct ropc_idp_error *e, struct ropc_tokens *t,
+				   char *why, size_t whysize);
+
 ROPC_HIDDEN void ropc_tokens_free(struct ropc_tokens *t);
 
 #endif
