@@ -213,7 +213,10 @@ class MainServer(unittest.TestCase):
         self.assertEqual(doc["token_type"], "Bearer")
         self.assertEqual(doc["expires_in"], 3600)
         self.assertRegex(doc["access_token"], r"^[0-9a-f]{40}-")
-        self.assertTrue(doc["access_token"].endswith("-" + user))
+        # The token carries the user name percent-encoded (RFC 6749 A.12:
+        # an access token is printable ASCII).
+        self.assertTrue(doc["access_token"].endswith(
+            "-" + urllib.parse.quote(user, safe="")), doc["access_token"])
         self.assertTrue(doc["refresh_token"].startswith("r-"))
         h, p, sig = doc["id_token"].split(".")
         self.assertEqual(sig, "")
@@ -444,7 +447,15 @@ class TLSAndLifecycle(unittest.TestCase):
             with socket.create_connection(("127.0.0.1", idp.port), timeout=5) as s:
                 with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
                     self.assertEqual(t.version(), "TLSv1")
-            evs = [e["event"] for e in idp.event_records()]
+            # The server logs each handshake after the client has its
+            # answer: wait for both records rather than race them.
+            deadline = time.monotonic() + 5
+            evs = []
+            while time.monotonic() < deadline:
+                evs = [e["event"] for e in idp.event_records()]
+                if "tls_handshake_failed" in evs and "tls_handshake_ok" in evs:
+                    break
+                time.sleep(0.05)
             self.assertIn("tls_handshake_failed", evs)
             self.assertIn("tls_handshake_ok", evs)
         finally:
@@ -552,5 +563,42 @@ class TLSAndLifecycle(unittest.TestCase):
         self.assertEqual(rc, 3)
 
 
+class TapResult(unittest.TestResult):
+    """TAP for tests/run-all: one line per test; a skip is `ok N # SKIP`,
+    which run-all counts apart from the passes."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def _line(self, test, ok, directive="", diag=None):
+        self.n += 1
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id(), directive),
+              flush=True)
+        for line in (diag or "").splitlines()[:40]:
+            print("#   " + line, flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(test, True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(test, False, diag=self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line(test, False, diag=self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(test, True, " # SKIP %s" % reason)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--tap"]:
+        result = TapResult()
+        unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]).run(result)
+        print("1..%d" % result.n)
+        sys.exit(0 if result.wasSuccessful() else 1)
     unittest.main()

@@ -7,7 +7,14 @@
  *   CHECK_MEM(got, glen, exp, elen, "")  two byte strings are equal
  *   CHECK_NULL(p, "what") / CHECK_NOT_NULL(p, "what")
  *   CHECK_CONTAINS(hay, needle, "what")  needle occurs in hay (hay may be NULL)
- *   SKIP(n, "why")                       n checks that cannot run here
+ *   SKIP(n, "why")                       n checks that cannot run here (only
+ *                                        for what no test can arrange, e.g.
+ *                                        chown when not root)
+ *   FAIL(n, "why")                       n checks that depend on one that
+ *                                        failed: reported as failures
+ *   tap_safe_tmpdir(buf, n, "name")      a fresh directory for test files
+ *                                        whose parents are all root-owned
+ *   tap_remove_tmpdir(dir)               remove it and everything in it
  *   return tap_done();                   prints the plan "1..N" and gives the
  *                                        exit status (1 when a check failed)
  *
@@ -20,10 +27,13 @@
 #ifndef ROPC_TAP_H
 #define ROPC_TAP_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define TAP_UNUSED __attribute__((unused))
 #define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -193,6 +203,29 @@ tap_skip(int n, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/*
+ * n checks that could not run because a check they depend on failed (e.g.
+ * the settings did not load): each is counted and printed as a failure,
+ * "not ok N - why", so that the plan keeps its size and the run goes red.
+ */
+static TAP_UNUSED TAP_PRINTF(4, 5) void
+tap_fail(int n, const char *file, int line, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	while (n-- > 0) {
+		tap_count++;
+		tap_failures++;
+		printf("not ok %d - not run: %s\n#   at %s line %d\n", tap_count, why, file,
+		       line);
+	}
+	fflush(stdout);
+}
+
 /* A free-form diagnostic line. */
 static TAP_UNUSED TAP_PRINTF(1, 2) void
 tap_diag(const char *fmt, ...)
@@ -205,6 +238,118 @@ tap_diag(const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+#define TAP_SAFE_BASE "/run/ropc-tests"
+
+/* Whether path is a directory (not a symlink) owned by root and not
+ * writable by group or others; when not, why says so. */
+static TAP_UNUSED int
+tap_dir_safe(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s is %s", path, S_ISLNK(st.st_mode) ?
+			 "a symbolic link" : "not a directory");
+		return 0;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whylen, "%s has owner uid %u and mode %04o; it must be owned by "
+			 "root and not writable by group or others", path,
+			 (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Make a fresh directory (mode 0755) for a test's files and write its path
+ * to buf (n bytes); name goes into the directory's name.  Returns 0, or
+ * prints "Bail out! ..." and returns -1.
+ *
+ * The module refuses a config, secret or trust file when a directory above
+ * it, up to /, is not owned by root (or the expected owner) or is writable
+ * by group or others; /tmp (1777) is such a directory.  So, as root, the
+ * directory is made under /run/ropc-tests, created here (root, 0755) when
+ * missing and shared by the tests; when it, /run or / is not a root-owned
+ * directory closed to group and other writes, this bails out rather than
+ * use it.  When not root (a developer machine), it falls back to mkdtemp
+ * under /tmp: checks that need safe parent directories may then fail, which
+ * is accepted there; CI runs as root.
+ */
+static TAP_UNUSED int
+tap_safe_tmpdir(char *buf, size_t n, const char *name)
+{
+	static const char *const parents[] = { "/", "/run", TAP_SAFE_BASE };
+	char why[300];
+	size_t i;
+	int tries;
+
+	if (geteuid() != 0) {
+		if ((size_t)snprintf(buf, n, "/tmp/ropc-%s-XXXXXX", name) >= n ||
+		    mkdtemp(buf) == NULL) {
+			printf("Bail out! mkdtemp /tmp/ropc-%s-XXXXXX: %s\n", name, strerror(errno));
+			return -1;
+		}
+		chmod(buf, 0755);
+		return 0;
+	}
+	/* Should something remove the shared directory between mkdir and
+	 * mkdtemp, make it again. */
+	for (tries = 0; tries < 5; tries++) {
+		if (mkdir(TAP_SAFE_BASE, 0755) == 0) {
+			if (chmod(TAP_SAFE_BASE, 0755) != 0) {
+				printf("Bail out! chmod %s: %s\n", TAP_SAFE_BASE, strerror(errno));
+				return -1;
+			}
+		} else if (errno != EEXIST) {
+			printf("Bail out! mkdir %s: %s\n", TAP_SAFE_BASE, strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < sizeof(parents) / sizeof(parents[0]); i++)
+			if (!tap_dir_safe(parents[i], why, sizeof(why))) {
+				printf("Bail out! unsafe place for test files: %s\n", why);
+				return -1;
+			}
+		if ((size_t)snprintf(buf, n, "%s/%s-XXXXXX", TAP_SAFE_BASE, name) >= n) {
+			printf("Bail out! %s/%s-XXXXXX: name too long\n", TAP_SAFE_BASE, name);
+			return -1;
+		}
+		if (mkdtemp(buf) != NULL) {
+			if (chmod(buf, 0755) != 0) {
+				printf("Bail out! chmod %s: %s\n", buf, strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != ENOENT)
+			break;
+	}
+	printf("Bail out! mkdtemp %s/%s-XXXXXX: %s\n", TAP_SAFE_BASE, name, strerror(errno));
+	return -1;
+}
+
+/* Remove dir (made by tap_safe_tmpdir) and all in it.  /run/ropc-tests
+ * itself stays: other tests, possibly running now, share it (removing it
+ * under one of them would make its mkdtemp fail), and /run is emptied at
+ * boot. */
+static TAP_UNUSED void
+tap_remove_tmpdir(const char *dir)
+{
+	char cmd[300];
+
+	if (dir[0] == '\0' || strchr(dir, '\'') != NULL) {
+		tap_diag("not removing %s", dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
 }
 
 static TAP_UNUSED int
@@ -234,5 +379,6 @@ tap_done(void)
 #define CHECK_CONTAINS(hay, needle, ...) \
 	tap_check_contains((hay), (needle), __FILE__, __LINE__, #hay, __VA_ARGS__)
 #define SKIP(n, ...) tap_skip((n), __VA_ARGS__)
+#define FAIL(n, ...) tap_fail((n), __FILE__, __LINE__, __VA_ARGS__)
 
 #endif
