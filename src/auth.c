@@ -20,6 +20,7 @@
 #include <time.h>
 #include <security/pam_ext.h>
 #include <security/pam_modutil.h>
+#include <openssl/evp.h>
 
 #include "classify.h"
 #include "env.h"
@@ -37,6 +38,7 @@ struct attempt {
 	long http;
 	char detail[600];       /* a verdict's detail and libcurl's error */
 	const struct ropc_idp_error *idp;
+	const char *typed;      /* PAM_USER as typed, when not the local name */
 };
 
 static long
@@ -70,6 +72,13 @@ log_attempt(struct ropc_ctx *ctx, const struct attempt *a)
 		snprintf(extra, sizeof(extra), " idp_error=\"%s\" idp_description=\"%s\"%s%s",
 			 code, desc, a->idp->codes[0] != '\0' ? " idp_codes=" : "",
 			 a->idp->codes);
+	}
+	if (a->typed != NULL) {
+		char typed[300];
+		size_t used = strlen(extra);
+
+		ropc_sanitize(a->typed, strlen(a->typed), typed, sizeof(typed));
+		snprintf(extra + used, sizeof(extra) - used, " typed_user=\"%s\"", typed);
 	}
 	ropc_log(ctx, info->log_priority,
 		 "authentication outcome=%s code=%s user=\"%s\" rhost=\"%s\" service=\"%s\" "
@@ -128,29 +137,37 @@ ropc_password_check(const char *password)
 }
 
 /*
- * The password: PAM_AUTHTOK when an earlier module set it (what
- * try_first_pass asks for, and the default), else, unless use_first_pass
- * forbids it, one echo-off prompt whose answer becomes PAM_AUTHTOK for the
- * modules after this one.  Returns PAM_SUCCESS with *password (libpam's
- * copy), PAM_AUTHTOK_RECOVERY_ERR when use_first_pass found none, or the
- * code of the failing conversation.  Not pam_get_authtok: it reads
- * use_first_pass from argv by prefix, so use_first_pass=no would count.
+ * The password.  An earlier module's PAM_AUTHTOK is used only when the
+ * settings ask for it, as pam_unix and pam-krb5 do: try_first_pass (use
+ * it, else prompt) or use_first_pass (use it, else fail); by default the
+ * module prompts, so that a local password typed for another module is
+ * never sent to a remote IdP.  The prompt's answer becomes PAM_AUTHTOK for
+ * the modules after this one.  Returns PAM_SUCCESS with *password
+ * (libpam's copy), PAM_AUTHTOK_RECOVERY_ERR when use_first_pass found
+ * none, or the code of the failing conversation.  Not pam_get_authtok: it
+ * reads use_first_pass from argv by prefix, so use_first_pass=no would
+ * count.
  */
 static int
 get_password(struct ropc_ctx *ctx, const char **password)
 {
+	const struct ropc_settings *s = ctx->settings;
 	const void *item = NULL;
 	char *resp = NULL;
 	int rc;
 
 	*password = NULL;
-	rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, &item);
-	if (rc == PAM_SUCCESS && item != NULL) {
-		*password = item;
-		return PAM_SUCCESS;
+	if (s->use_first_pass || s->try_first_pass) {
+		rc = pam_get_item(ctx->pamh, PAM_AUTHTOK, &item);
+		if (rc == PAM_SUCCESS && item != NULL) {
+			ropc_debug(ctx, "auth: using the password of an earlier module (%s)",
+				   s->use_first_pass ? "use_first_pass" : "try_first_pass");
+			*password = item;
+			return PAM_SUCCESS;
+		}
+		if (s->use_first_pass)
+			return PAM_AUTHTOK_RECOVERY_ERR;
 	}
-	if (ctx->settings->use_first_pass)
-		return PAM_AUTHTOK_RECOVERY_ERR;
 	rc = pam_prompt(ctx->pamh, PAM_PROMPT_ECHO_OFF, &resp, "Password: ");
 	if (rc != PAM_SUCCESS) {
 		ropc_free_secret(resp);
@@ -170,17 +187,19 @@ get_password(struct ropc_ctx *ctx, const char **password)
 }
 
 /*
- * What the module leaves in the PAM handle about one user: that it
- * authenticated them (ROPC_DATA_USER), or that the IdP refused their
- * account (ROPC_DATA_REFUSAL).  A mark names the user and the token
- * endpoint, so two pam_ropc lines with different IdPs do not read each
- * other's marks.
+ * What the module leaves in the PAM handle: that it authenticated a user
+ * (one mark, ROPC_DATA_USER, for pam_sm_acct_mgmt), and that the IdP
+ * refused an account (one mark per refusal, under a name derived from its
+ * key, so that several can be remembered).  A mark holds its key: the
+ * user, and everything that decides the IdP's answer (token endpoint,
+ * client_id, username_format), so that two pam_ropc lines with different
+ * IdPs or clients never read each other's marks.
  */
 struct mark {
 	enum ropc_outcome outcome;
 	struct timespec when;           /* CLOCK_MONOTONIC */
-	size_t user_len;
-	char names[];                   /* user, NUL, token endpoint, NUL */
+	size_t key_len;
+	char key[];                     /* NUL-terminated */
 };
 
 static void
@@ -191,20 +210,58 @@ free_mark(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
-/* Leave a mark for ctx->user (best effort: a failure only costs memory). */
-static int
-set_mark(struct ropc_ctx *ctx, const char *name, enum ropc_outcome o)
+/* The key of user under these settings: the fields separated by a byte
+ * that none of them may hold (user names and settings have no control
+ * characters).  A new string, or NULL. */
+static char *
+mark_key(const struct ropc_settings *s, const char *user)
 {
-	size_t ulen = strlen(ctx->user), elen = strlen(ctx->settings->token_endpoint);
-	struct mark *m = malloc(sizeof(*m) + ulen + elen + 2);
+	const char *cid = s->client_id != NULL ? s->client_id : "";
+	size_t n = strlen(user) + strlen(s->token_endpoint) + strlen(cid) +
+		   strlen(s->username_format) + 4;
+	char *key = malloc(n);
+
+	if (key != NULL)
+		snprintf(key, n, "%s\x1f%s\x1f%s\x1f%s", user, s->token_endpoint, cid,
+			 s->username_format);
+	return key;
+}
+
+/* The PAM data name of a refusal for key: ROPC_DATA_REFUSAL, a dot and
+ * the SHA-256 of the key in hex (names stay short and hold nothing from
+ * outside).  0, or -1. */
+static int
+refusal_name(const char *key, char *out, size_t outsize)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t i;
+	int n;
+
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return -1;
+	n = snprintf(out, outsize, "%s.", ROPC_DATA_REFUSAL);
+	if (n < 0 || (size_t)n + (size_t)2 * mdlen + 1 > outsize)
+		return -1;
+	for (i = 0; i < mdlen; i++)
+		snprintf(out + (size_t)n + (size_t)2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* Leave a mark called name holding key (best effort: a failure only
+ * costs memory). */
+static int
+set_mark(struct ropc_ctx *ctx, const char *name, const char *key, enum ropc_outcome o)
+{
+	size_t klen = strlen(key);
+	struct mark *m = malloc(sizeof(*m) + klen + 1);
 
 	if (m == NULL)
 		return PAM_BUF_ERR;
 	m->outcome = o;
 	clock_gettime(CLOCK_MONOTONIC, &m->when);
-	m->user_len = ulen;
-	memcpy(m->names, ctx->user, ulen + 1);
-	memcpy(m->names + ulen + 1, ctx->settings->token_endpoint, elen + 1);
+	m->key_len = klen;
+	memcpy(m->key, key, klen + 1);
 	if (pam_set_data(ctx->pamh, name, m, free_mark) != PAM_SUCCESS) {
 		free(m);
 		return PAM_BUF_ERR;
@@ -212,19 +269,18 @@ set_mark(struct ropc_ctx *ctx, const char *name, enum ropc_outcome o)
 	return PAM_SUCCESS;
 }
 
-/* The mark called name for user at this token endpoint, or NULL. */
+/* The mark called name, when it holds key; else NULL. */
 static const struct mark *
-get_mark(struct ropc_ctx *ctx, const char *name, const char *user)
+get_mark(struct ropc_ctx *ctx, const char *name, const char *key)
 {
 	const void *data = NULL;
 	const struct mark *m;
 
-	if (user == NULL ||
+	if (key == NULL ||
 	    pam_get_data(ctx->pamh, name, &data) != PAM_SUCCESS || data == NULL)
 		return NULL;
 	m = data;
-	if (strcmp(m->names, user) != 0 ||
-	    strcmp(m->names + m->user_len + 1, ctx->settings->token_endpoint) != 0)
+	if (m->key_len != strlen(key) || strcmp(m->key, key) != 0)
 		return NULL;
 	return m;
 }
@@ -246,21 +302,66 @@ account_level(enum ropc_outcome o)
 	}
 }
 
-/* The refusal remembered for this user, if it is younger than
+/* The refusal remembered under name for key, if it is younger than
  * ROPC_REFUSAL_MEMORY seconds (a screen locker keeps one transaction for
  * hours: an IdP that was down must be asked again), or -1. */
 static int
-remembered_refusal(struct ropc_ctx *ctx)
+remembered_refusal(struct ropc_ctx *ctx, const char *name, const char *key)
 {
-	const struct mark *m = get_mark(ctx, ROPC_DATA_REFUSAL, ctx->user);
-	struct timespec now;
+	const struct mark *m = get_mark(ctx, name, key);
 
 	if (m == NULL)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - m->when.tv_sec >= ROPC_REFUSAL_MEMORY)
+	if (elapsed_ms(&m->when) >= (long)ROPC_REFUSAL_MEMORY * 1000)
 		return -1;
 	return (int)m->outcome;
+}
+
+/* The cleanup of ROPC_DATA_ENV_PREFIX: the prefix of the variables the
+ * last export in this handle used. */
+static void
+free_string_data(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+/*
+ * First thing in every authentication, whether or not the settings could
+ * be read:
+ * forget that this module authenticated anybody in this handle, and
+ * remove the variables of an earlier export, under the prefix it used,
+ * the default one and the one configured now.
+ */
+static void
+clean_handle(struct ropc_ctx *ctx)
+{
+	const void *data = NULL;
+
+	(void)pam_set_data(ctx->pamh, ROPC_DATA_USER, NULL, NULL);
+	if (pam_get_data(ctx->pamh, ROPC_DATA_ENV_PREFIX, &data) == PAM_SUCCESS &&
+	    data != NULL)
+		ropc_env_clear(ctx, data);
+	ropc_env_clear(ctx, ROPC_DEFAULT_ENV_PREFIX);
+	if (ctx->settings != NULL && ctx->settings->env_prefix != NULL)
+		ropc_env_clear(ctx, ctx->settings->env_prefix);
+}
+
+/* Remember the prefix of this export for clean_handle. */
+static int
+remember_prefix(struct ropc_ctx *ctx)
+{
+	char *copy = strdup(ctx->settings->env_prefix);
+
+	if (copy == NULL)
+		return PAM_BUF_ERR;
+	if (pam_set_data(ctx->pamh, ROPC_DATA_ENV_PREFIX, copy, free_string_data) !=
+	    PAM_SUCCESS) {
+		free(copy);
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
 }
 
 /* Ask the IdP and classify its answer: decides a, fills v. */
@@ -309,18 +410,27 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	 * PAM_SUCCESS. */
 	struct attempt a = { .outcome = ROPC_OUT_INTERNAL, .code = PAM_AUTH_ERR };
 	struct ropc_verdict v;
-	const char *user = NULL, *password = NULL, *why, *refused_user;
-	char *user_copy = NULL;
+	const struct passwd *pw = NULL;
+	const char *user = NULL, *password = NULL, *why, *refused_user = NULL;
+	char *user_copy = NULL, *typed = NULL, *key = NULL, *mark_user = NULL;
+	char refusal[sizeof(ROPC_DATA_REFUSAL) + (size_t)2 * EVP_MAX_MD_SIZE + 2];
 	int rc, remembered;
 
 	memset(&v, 0, sizeof(v));
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
+	/* Step 0: nothing an earlier attempt in this handle left counts. */
+	clean_handle(ctx);
 	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) == PAM_SUCCESS)
 		ctx->user = user;
 
 	if (settings_rc == PAM_BUF_ERR) {
 		decide(&a, ROPC_OUT_INTERNAL, "out of memory reading the settings");
 		a.code = PAM_BUF_ERR;
+		goto done;
+	}
+	if (settings_rc == PAM_AUTHINFO_UNAVAIL) {
+		decide(&a, ROPC_OUT_UNAVAILABLE,
+		       "the settings cannot be read by this unprivileged caller");
 		goto done;
 	}
 	if (settings_rc != PAM_SUCCESS) {
@@ -336,28 +446,63 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		a.code = rc;
 		goto done;
 	}
-	/* Our own copy: libpam's may change while the conversation runs. */
+	/* Our own copies: libpam's may change while the conversation runs. */
 	user_copy = strdup(user);
-	if (user_copy == NULL) {
+	mark_user = strdup(user);
+	if (user_copy == NULL || mark_user == NULL) {
 		decide(&a, ROPC_OUT_INTERNAL, "out of memory");
 		a.code = PAM_BUF_ERR;
 		goto done;
 	}
 	ctx->user = user = user_copy;
-	/* No token of an earlier attempt in this handle survives this one. */
-	ropc_env_clear(ctx);
-	/* The IdP already refused this account in this transaction. */
-	remembered = remembered_refusal(ctx);
-	if (remembered >= 0) {
-		decide(&a, (enum ropc_outcome)remembered,
-		       "refused earlier in this PAM transaction; the IdP is not asked again");
-		tell(ctx, a.outcome);
+	refused_user = ropc_user_check(user);
+	if (refused_user == NULL)
+		pw = pam_modutil_getpwnam(ctx->pamh, user);
+	/* Root and system accounts are never sent to the IdP: whoever owns an
+	 * IdP account of that name must not become them.  No prompt: the
+	 * modules after this one (pam_unix) handle them. */
+	if (pw != NULL && (unsigned long)pw->pw_uid < ctx->settings->minimum_uid) {
+		char d[96];
+
+		snprintf(d, sizeof(d), "local uid %lu is below minimum_uid %lu",
+			 (unsigned long)pw->pw_uid, ctx->settings->minimum_uid);
+		decide(&a, ROPC_OUT_SYSTEM_ACCOUNT, d);
 		goto done;
 	}
-	refused_user = ropc_user_check(user);
-	if (refused_user == NULL && ctx->settings->require_local_user &&
-	    pam_modutil_getpwnam(ctx->pamh, user) == NULL)
-		refused_user = "no local account (require_local_user)";
+	if (refused_user == NULL && ctx->settings->require_local_user) {
+		if (pw == NULL) {
+			refused_user = "no local account (require_local_user)";
+		} else if (strcmp(pw->pw_name, user) != 0) {
+			/* A case-insensitive NSS source (SSSD, winbind) found the
+			 * account under another spelling: the IdP is asked about
+			 * the local account's own name, never what was typed. */
+			typed = user_copy;
+			user_copy = strdup(pw->pw_name);
+			if (user_copy == NULL) {
+				decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+				a.code = PAM_BUF_ERR;
+				goto done;
+			}
+			ctx->user = user = user_copy;
+		}
+	}
+	a.typed = typed;
+	if (refused_user == NULL) {
+		key = mark_key(ctx->settings, user);
+		if (key == NULL || refusal_name(key, refusal, sizeof(refusal)) < 0) {
+			decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+			a.code = PAM_BUF_ERR;
+			goto done;
+		}
+		/* The IdP already refused this account in this transaction. */
+		remembered = remembered_refusal(ctx, refusal, key);
+		if (remembered >= 0) {
+			decide(&a, (enum ropc_outcome)remembered,
+			       "refused earlier in this PAM transaction; the IdP is not asked again");
+			tell(ctx, a.outcome);
+			goto done;
+		}
+	}
 
 	/* Step 3: the password.  Asked for even when the user is refused, so
 	 * that the prompts do not tell which local accounts exist. */
@@ -388,15 +533,23 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	ask_idp(ctx, &a, password, &v);
 	tell(ctx, a.outcome);
 	if (account_level(a.outcome))
-		(void)set_mark(ctx, ROPC_DATA_REFUSAL, a.outcome);
+		(void)set_mark(ctx, refusal, key, a.outcome);
 
 	/* Step 6: hand the tokens to the session. */
 	if (a.outcome == ROPC_OUT_SUCCESS) {
-		rc = ropc_env_export(ctx, &v.tokens, time(NULL));
+		char *akey = mark_key(ctx->settings, mark_user);
+
+		rc = akey != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+		if (rc == PAM_SUCCESS && ctx->settings->export_token)
+			rc = remember_prefix(ctx);
 		if (rc == PAM_SUCCESS)
-			rc = set_mark(ctx, ROPC_DATA_USER, ROPC_OUT_SUCCESS);
+			rc = ropc_env_export(ctx, &v.tokens, time(NULL));
+		if (rc == PAM_SUCCESS)
+			rc = set_mark(ctx, ROPC_DATA_USER, akey, ROPC_OUT_SUCCESS);
+		free(akey);
 		if (rc != PAM_SUCCESS) {
-			ropc_env_clear(ctx);
+			ropc_env_clear(ctx, ctx->settings->env_prefix);
+			(void)pam_set_data(ctx->pamh, ROPC_DATA_USER, NULL, NULL);
 			decide(&a, ROPC_OUT_INTERNAL, "cannot store the tokens in the PAM environment");
 			a.code = rc;
 		}
@@ -407,15 +560,33 @@ done:
 	ropc_verdict_free(&v);
 	ctx->user = NULL;
 	free(user_copy);
+	free(typed);
+	free(mark_user);
+	free(key);
 	return a.code;
 }
 
+/*
+ * Account management vouches only for what this module did in this
+ * handle: its own mark, for the same PAM_USER under the same settings.
+ * There is no second way in through the PAM environment: sshd's
+ * keyboard-interactive child (auth-pam.c, sshpam_thread) runs
+ * pam_authenticate and then do_pam_account() itself, in the process and
+ * handle where the mark is, and hands the account status to the parent
+ * with the result, where do_pam_account() returns it without calling
+ * pam_acct_mgmt again (sshpam_account_status is no longer -1).
+ */
 int
 ropc_account(struct ropc_ctx *ctx, int settings_rc)
 {
-	const char *user = NULL, *token, *owner;
-	char var[128], uvar[128];
+	const char *user = NULL;
+	char *key;
+	bool mine;
 
+	if (settings_rc == PAM_AUTHINFO_UNAVAIL) {
+		ropc_debug(ctx, "account: settings unreadable by this caller; ignoring");
+		return PAM_IGNORE;
+	}
 	if (settings_rc != PAM_SUCCESS) {
 		ropc_log(ctx, LOG_ERR, "account: settings refused; failing closed");
 		return settings_rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_SERVICE_ERR;
@@ -423,19 +594,13 @@ ropc_account(struct ropc_ctx *ctx, int settings_rc)
 	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
 	    user == NULL)
 		return PAM_IGNORE;
-	if (get_mark(ctx, ROPC_DATA_USER, user) != NULL) {
+	key = mark_key(ctx->settings, user);
+	if (key == NULL)
+		return PAM_BUF_ERR;
+	mine = get_mark(ctx, ROPC_DATA_USER, key) != NULL;
+	free(key);
+	if (mine) {
 		ropc_debug(ctx, "account: authenticated by this module in this transaction");
-		return PAM_SUCCESS;
-	}
-	/* sshd may authenticate in a child process; only the PAM environment
-	 * comes back from it.  The token counts only for the user it was
-	 * issued to (the USER variable the module sets beside it). */
-	if (ropc_env_name(ctx->settings->env_prefix, ROPC_ENV_ACCESS_TOKEN, var,
-			  sizeof(var)) == 0 &&
-	    ropc_env_name(ctx->settings->env_prefix, ROPC_ENV_USER, uvar, sizeof(uvar)) == 0 &&
-	    (token = pam_getenv(ctx->pamh, var)) != NULL && token[0] != '\0' &&
-	    (owner = pam_getenv(ctx->pamh, uvar)) != NULL && strcmp(owner, user) == 0) {
-		ropc_debug(ctx, "account: %s is set in the PAM environment for %s", var, uvar);
 		return PAM_SUCCESS;
 	}
 	ropc_debug(ctx, "account: not authenticated by this module; ignoring");

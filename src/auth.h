@@ -7,14 +7,20 @@
 #include "common.h"
 
 /* The name under which pam_sm_authenticate records, with pam_set_data,
- * the user it authenticated (and at which token endpoint), for
- * pam_sm_acct_mgmt. */
+ * the user it authenticated (and under which token endpoint, client_id
+ * and username_format), for pam_sm_acct_mgmt.  Removed first thing in
+ * every authentication. */
 #define ROPC_DATA_USER "pam_ropc_authenticated_user"
 
-/* The name under which an account-level refusal (locked, suspended, MFA
- * required, password expired, access denied, IdP unavailable) is kept for
- * the rest of the PAM transaction, so that retries (sudo asks three times)
- * do not ask the IdP again. */
+/* The prefix of the PAM environment variables the last export used, so
+ * that the next authentication removes them whatever its settings. */
+#define ROPC_DATA_ENV_PREFIX "pam_ropc_env_prefix"
+
+/* The start of the names under which an account-level refusal (locked,
+ * suspended, MFA required, password expired, access denied, IdP
+ * unavailable) is kept for the rest of the PAM transaction, so that
+ * retries (sudo asks three times) do not ask the IdP again: one entry per
+ * user, token endpoint, client_id and username_format. */
 #define ROPC_DATA_REFUSAL "pam_ropc_refusal"
 /* How long, in seconds, a remembered refusal holds. */
 #define ROPC_REFUSAL_MEMORY 60
@@ -32,8 +38,9 @@
 ROPC_HIDDEN int ropc_authenticate(struct ropc_ctx *ctx, int settings_rc);
 
 /* Account management: PAM_SUCCESS when this module authenticated the user
- * in this transaction, else PAM_IGNORE (or PAM_SERVICE_ERR when the
- * settings cannot be trusted). */
+ * in this transaction (its own PAM data, for the same PAM_USER and
+ * settings), else PAM_IGNORE (also when an unprivileged caller cannot read
+ * the settings), or PAM_SERVICE_ERR when the settings cannot be trusted. */
 ROPC_HIDDEN int ropc_account(struct ropc_ctx *ctx, int settings_rc);
 
 /* Password changes are made at the IdP: PAM_AUTHTOK_ERR and a message. */

@@ -190,11 +190,17 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 		int rc = ropc_response_read(body, res->body.len, &v->idp, &v->tokens, why,
 					    sizeof(why));
 
-		/* A 200 that carries an error is read as that error, even when it
-		 * also holds a token: an IdP that says both is not saying yes. */
-		if (v->idp.code[0] != '\0') {
-			if (match_admin(s, v) || match_builtin(v))
-				return;
+		/* Every recogniser runs on every answer, a 200 included: a 200
+		 * whose error or description says a refusal is that refusal,
+		 * even when it also holds a token (an IdP that says both is not
+		 * saying yes).  No recogniser gives success. */
+		if (match_admin(s, v) || match_builtin(v)) {
+			ropc_tokens_free(&v->tokens);
+			return;
+		}
+		/* Any other answer that carries an error is never a success. */
+		if (v->idp.has_error) {
+			ropc_tokens_free(&v->tokens);
 			v->outcome = ROPC_OUT_UNAVAILABLE;
 			snprintf(v->detail, sizeof(v->detail), "a 200 answer that carries an error");
 			return;
@@ -203,8 +209,6 @@ ropc_classify(const struct ropc_settings *s, const struct ropc_http_result *res,
 			v->outcome = ROPC_OUT_SUCCESS;
 			return;
 		}
-		if (v->idp.description[0] != '\0' && (match_admin(s, v) || match_builtin(v)))
-			return;
 		v->outcome = ROPC_OUT_UNAVAILABLE;
 		snprintf(v->detail, sizeof(v->detail), "not a token response: %s", why);
 		return;

@@ -31,6 +31,7 @@ struct ropc_ctx {
 	const char *user;          /* PAM_USER once known, else NULL */
 	const char *rhost;         /* PAM_RHOST, or NULL */
 	bool debug;                /* copy of settings->debug, usable before settings */
+	unsigned int errors;       /* lines logged at LOG_ERR or worse in this call */
 };
 
 /* Wipe memory so the compiler cannot elide it. */

@@ -49,7 +49,7 @@ put(struct ropc_ctx *ctx, const char *name, const char *value)
 }
 
 void
-ropc_env_clear(struct ropc_ctx *ctx)
+ropc_env_clear(struct ropc_ctx *ctx, const char *prefix)
 {
 	static const char *const names[] = {
 		ROPC_ENV_ACCESS_TOKEN, ROPC_ENV_TOKEN_TYPE, ROPC_ENV_EXPIRES_AT,
@@ -59,7 +59,7 @@ ropc_env_clear(struct ropc_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (ropc_env_name(ctx->settings->env_prefix, names[i], var, sizeof(var)) == 0 &&
+		if (ropc_env_name(prefix, names[i], var, sizeof(var)) == 0 &&
 		    pam_getenv(ctx->pamh, var) != NULL)
 			(void)pam_putenv(ctx->pamh, var);   /* NAME alone removes it */
 }

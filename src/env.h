@@ -24,9 +24,13 @@
 ROPC_HIDDEN int ropc_env_name(const char *prefix, const char *name, char *out,
 			      size_t outsize);
 
-/* Remove every variable the module sets, so that no token of an earlier
- * authentication in the same PAM handle outlives a later one. */
-ROPC_HIDDEN void ropc_env_clear(struct ropc_ctx *ctx);
+/* Remove every variable the module sets under prefix, so that no token
+ * of an earlier authentication in the same PAM handle outlives a later
+ * one. */
+ROPC_HIDDEN void ropc_env_clear(struct ropc_ctx *ctx, const char *prefix);
+
+/* The prefix used by the default settings. */
+#define ROPC_DEFAULT_ENV_PREFIX "OAUTH2_"
 
 /* Put the tokens into the PAM environment as the settings say (nothing
  * with export_token=no).  now is the time the answer arrived, for

@@ -228,13 +228,21 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* ca_file or ca_path replaces the system store, it does not add to it:
-	 * the one not given is turned off. */
-	if (s->ca_file != NULL || s->ca_path != NULL) {
-		SET(CURLOPT_CAINFO, s->ca_file);
+	 * the one not given is turned off.  ca_file's bytes are the ones read
+	 * and checked with the settings (trust.c), not the file again. */
+	if (s->ca_data != NULL || s->ca_path != NULL) {
+		SET(CURLOPT_CAINFO, (char *)NULL);
 		SET(CURLOPT_CAPATH, s->ca_path);
 	}
-	if (s->pinned_public_key != NULL)
-		SET(CURLOPT_PINNEDPUBLICKEY, s->pinned_public_key);
+	if (s->ca_data != NULL) {
+		struct curl_blob blob = { .data = s->ca_data, .len = s->ca_len,
+					  .flags = CURL_BLOB_COPY };
+
+		SET(CURLOPT_CAINFO_BLOB, &blob);
+	}
+	/* The pin as given, or the hash of the pin file's key as read. */
+	if (s->pin != NULL)
+		SET(CURLOPT_PINNEDPUBLICKEY, s->pin);
 	/* An empty string turns off the proxy variables of the environment;
 	 * NOPROXY "" keeps no_proxy from bypassing a configured proxy. */
 	SET(CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");

@@ -14,6 +14,8 @@ ropc_log(struct ropc_ctx *ctx, int prio, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (prio <= LOG_ERR)
+		ctx->errors++;
 	va_start(ap, fmt);
 	pam_vsyslog(ctx->pamh, prio, fmt, ap);
 	va_end(ap);

@@ -1,10 +1,12 @@
 /*
  * options.c: the option table and the three layers of settings (see
- * options.h).  Policy: unknown keys are logged at LOG_ERR and ignored; any
- * malformed value, duplicate key, unsafe file or misplaced secret makes the
- * whole settings untrusted (PAM_SERVICE_ERR, fail closed), because nearly
- * every key here restricts access or steers where the password goes.
- * debug is the one key whose bad value is only logged.
+ * options.h).  Policy: any unknown key, malformed value, duplicate key,
+ * unsafe file or directory, or misplaced secret makes the whole settings
+ * untrusted (PAM_SERVICE_ERR, fail closed), because nearly every key here
+ * restricts access or steers where the password goes: a typo must never
+ * silently keep a weaker default.  debug is the one key whose bad value is
+ * only logged.  URLs are parsed here, with libcurl's URL API, so that a
+ * malformed one is the admin's error and not "IdP unavailable".
  */
 #include "options.h"
 
@@ -19,10 +21,13 @@
 #include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <curl/curl.h>
 
+#include "env.h"
 #include "logging.h"
 #include "outcome.h"
 #include "secfile.h"
+#include "trust.h"
 
 #define MAX_VALUE_LEN 2048
 #define MAX_REPEATS 32
@@ -32,6 +37,9 @@ enum opt_type {
 	OPT_SECRET,         /* a string that is wiped; never from argv */
 	OPT_BOOL,
 	OPT_SECONDS,
+	OPT_UID,            /* a uid: 0 to 4294967294 */
+	OPT_URL,            /* an https:// URL, parsed with curl_url() */
+	OPT_PROXY_URL,      /* an http:// or https:// URL, parsed the same way */
 	OPT_CLIENT_AUTH,
 	OPT_PARAM,          /* repeatable name=value */
 	OPT_ERROR_MAP,      /* repeatable outcome:text */
@@ -48,8 +56,6 @@ struct opt_def {
 	long min, max;      /* OPT_SECONDS */
 };
 
-static const char *check_https_url(const char *v);
-static const char *check_proxy_url(const char *v);
 static const char *check_abs_path(const char *v);
 static const char *check_vschar(const char *v);
 static const char *check_scope(const char *v);
@@ -61,7 +67,7 @@ static const char *check_pin(const char *v);
 
 /* Grouped as in struct ropc_settings and pam_ropc.conf(5). */
 static const struct opt_def options[] = {
-	{ "token_endpoint", OPT_STRING, OFF(token_endpoint), check_https_url, 0, 0 },
+	{ "token_endpoint", OPT_URL, OFF(token_endpoint), NULL, 0, 0 },
 	{ "client_id", OPT_STRING, OFF(client_id), check_vschar, 0, 0 },
 	{ "client_secret", OPT_SECRET, OFF(client_secret), check_vschar, 0, 0 },
 	{ "client_secret_file", OPT_STRING, OFF(client_secret_file), check_abs_path, 0, 0 },
@@ -71,12 +77,13 @@ static const struct opt_def options[] = {
 	{ "extra_param", OPT_PARAM, 0, NULL, 0, 0 },
 	{ "username_format", OPT_STRING, OFF(username_format), check_username_format, 0, 0 },
 	{ "require_local_user", OPT_BOOL, OFF(require_local_user), NULL, 0, 0 },
+	{ "minimum_uid", OPT_UID, OFF(minimum_uid), NULL, 0, 0 },
 	{ "timeout", OPT_SECONDS, OFF(timeout), NULL, 1, 300 },
 	{ "connect_timeout", OPT_SECONDS, OFF(connect_timeout), NULL, 1, 300 },
 	{ "ca_file", OPT_STRING, OFF(ca_file), check_abs_path, 0, 0 },
 	{ "ca_path", OPT_STRING, OFF(ca_path), check_abs_path, 0, 0 },
 	{ "pinned_public_key", OPT_STRING, OFF(pinned_public_key), check_pin, 0, 0 },
-	{ "proxy", OPT_STRING, OFF(proxy), check_proxy_url, 0, 0 },
+	{ "proxy", OPT_PROXY_URL, OFF(proxy), NULL, 0, 0 },
 	{ "export_token", OPT_BOOL, OFF(export_token), NULL, 0, 0 },
 	{ "env_prefix", OPT_STRING, OFF(env_prefix), check_env_prefix, 0, 0 },
 	{ "export_id_token", OPT_BOOL, OFF(export_id_token), NULL, 0, 0 },
@@ -110,29 +117,90 @@ has_ctl(const char *v)
 	return false;
 }
 
+/*
+ * Parse the URL v with libcurl's URL API, the parser that will use it.
+ * proxy: http:// or https:// (else https:// only).  On success returns
+ * NULL with *url the URL as libcurl normalised it (the caller frees it
+ * with curl_free) and *creds whether it holds user:password@; else why.
+ */
 static const char *
-check_https_url(const char *v)
+parse_url(const char *v, bool proxy, char **url, bool *creds)
 {
-	const char *p;
+	const char *why = NULL, *p;
+	char *part = NULL;
+	CURLU *u;
 
-	if (strncasecmp(v, "https://", 8) != 0)
-		return "must be an https:// URL";
-	if (v[8] == '\0' || v[8] == '/')
-		return "has no host";
+	*url = NULL;
+	*creds = false;
 	for (p = v; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
 			return "holds a space, control character or non-ASCII byte";
-	return NULL;
+	if (strncasecmp(v, "https://", 8) != 0 &&
+	    (!proxy || strncasecmp(v, "http://", 7) != 0))
+		return proxy ? "must be an http:// or https:// proxy URL" : "must be an https:// URL";
+	/* libcurl reads "https:///x" as the host x: no host is no host. */
+	p = strstr(v, "://") + 3;
+	if (*p == '\0' || *p == '/')
+		return "has no host";
+	u = curl_url();
+	if (u == NULL)
+		return "could not be parsed (out of memory)";
+	if (curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK) {
+		why = "is not a valid URL";
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || part == NULL ||
+	    part[0] == '\0') {
+		why = "has no host";
+		goto out;
+	}
+	curl_free(part);
+	part = NULL;
+	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK)
+		*creds = true;
+	if (part != NULL) {
+		ropc_wipe(part, strlen(part));
+		curl_free(part);
+		part = NULL;
+	}
+	if (curl_url_get(u, CURLUPART_URL, url, 0) != CURLUE_OK || *url == NULL) {
+		why = "is not a valid URL";
+		*url = NULL;
+	}
+out:
+	curl_free(part);
+	curl_url_cleanup(u);
+	return why;
 }
 
-static const char *
-check_proxy_url(const char *v)
+/*
+ * A URL for a log line: control characters escaped, and whatever stands
+ * between "://" and the last "@" of the authority replaced, so that no
+ * log line ever shows URL credentials, even of a URL that does not parse.
+ */
+static void
+shown_url(const char *v, char *out, size_t outsize)
 {
-	if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0)
-		return "must be an http:// or https:// proxy URL";
-	if (has_ctl(v) || strchr(v, ' ') != NULL)
-		return "holds a space or control character";
-	return NULL;
+	const char *start = strstr(v, "://"), *at = NULL, *p;
+	char buf[MAX_VALUE_LEN + 64];
+
+	if (start != NULL) {
+		const char *end;
+
+		start += 3;
+		end = start + strcspn(start, "/?#");
+		for (p = start; p < end; p++)
+			if (*p == '@')
+				at = p;
+	}
+	if (at != NULL)
+		snprintf(buf, sizeof(buf), "%.*s<credentials removed>%s",
+			 (int)(start - v), v, at);
+	else
+		snprintf(buf, sizeof(buf), "%s", v);
+	ropc_sanitize(buf, strlen(buf), out, outsize);
+	ropc_wipe(buf, sizeof(buf));
 }
 
 static const char *
@@ -249,6 +317,22 @@ parse_seconds(const char *v, long min, long max, long *out)
 	if (errno != 0 || *end != '\0' || n < min || n > max)
 		return -1;
 	*out = n;
+	return 0;
+}
+
+static int
+parse_uid(const char *v, unsigned long *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]) || strlen(v) > 10)
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > 4294967294ULL)
+		return -1;
+	*out = (unsigned long)n;
 	return 0;
 }
 
@@ -457,11 +541,15 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		char shown[128];
 		const struct opt_def *near = nearest_option(key, keylen);
 
+		/* Fail closed: a mistyped key that restricts access must not
+		 * leave its weaker default in force. */
 		ropc_sanitize(key, keylen, shown, sizeof(shown));
-		ropc_log(ctx, LOG_ERR, "config: unknown option \"%s\" in %s ignored%s%s%s",
+		ropc_log(ctx, LOG_ERR,
+			 "config: unknown option \"%s\" in %s%s%s%s; the settings are refused "
+			 "until it is corrected (see pam_ropc.conf(5))",
 			 shown, where, near != NULL ? "; did you mean " : "",
 			 near != NULL ? near->name : "", near != NULL ? "?" : "");
-		return 0;
+		return -1;
 	}
 	if (strlen(value) > MAX_VALUE_LEN) {
 		ropc_log(ctx, LOG_ERR, "config: %s in %s is longer than %d bytes",
@@ -505,12 +593,41 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		}
 	}
 	if (o->type == OPT_STRING && strcmp(o->name, "config") == 0 && !src->is_argv) {
-		ropc_log(ctx, LOG_ERR, "config: config in %s ignored: it is only read from the pam.d arguments",
+		/* Refused like an unknown key: whoever wrote it expected another
+		 * file's settings to apply, and they would not. */
+		ropc_log(ctx, LOG_ERR,
+			 "config: config in %s refused: it is only read from the pam.d arguments",
 			 where);
-		return 0;
+		return -1;
 	}
 
 	switch (o->type) {
+	case OPT_URL:
+	case OPT_PROXY_URL: {
+		char *url = NULL, **slot = (char **)(void *)(base + o->offset);
+		bool creds = false;
+
+		why = parse_url(value, o->type == OPT_PROXY_URL, &url, &creds);
+		if (why == NULL && creds && o->type == OPT_URL)
+			why = "holds user:password@; give the client's credentials with client_id "
+			      "and client_secret instead";
+		else if (why == NULL && creds && src->is_argv)
+			why = "holds proxy credentials, which /etc/pam.d (world-readable) may never "
+			      "hold; put proxy in a root-owned mode 600 config file";
+		else if (why == NULL && creds && !src->file_private)
+			why = "holds proxy credentials in a file readable by group or others; "
+			      "chmod 600 it";
+		if (why == NULL) {
+			replace_string(slot, url, true);
+			if (*slot == NULL || strcmp(*slot, url) != 0)
+				why = "could not be stored (out of memory)";
+		}
+		if (url != NULL) {
+			ropc_wipe(url, strlen(url));
+			curl_free(url);
+		}
+		break;
+	}
 	case OPT_STRING:
 	case OPT_SECRET:
 		why = o->check != NULL ? o->check(value) : NULL;
@@ -525,6 +642,10 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 	case OPT_BOOL:
 		if (parse_bool(value, (bool *)(void *)(base + o->offset)) < 0)
 			why = "must be yes or no";
+		break;
+	case OPT_UID:
+		if (parse_uid(value, (unsigned long *)(void *)(base + o->offset)) < 0)
+			why = "must be a uid, a whole number from 0 to 4294967294";
 		break;
 	case OPT_SECONDS:
 		if (parse_seconds(value, o->min, o->max, (long *)(void *)(base + o->offset)) < 0)
@@ -552,6 +673,12 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		return 0;
 	if (o->type == OPT_SECRET) {
 		ropc_log(ctx, LOG_ERR, "config: %s in %s %s", o->name, where, why);
+	} else if (o->type == OPT_URL || o->type == OPT_PROXY_URL) {
+		char shown[300];
+
+		shown_url(value, shown, sizeof(shown));
+		ropc_log(ctx, LOG_ERR, "config: %s = \"%s\" in %s %s", o->name, shown,
+			 where, why);
 	} else {
 		char shown[160];
 
@@ -628,6 +755,11 @@ read_config_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner,
 				   s->config);
 			return 0;
 		}
+		if (errno == EACCES && geteuid() != 0) {
+			ropc_settings_denied(s, s->config);
+			ropc_debug(ctx, "config: cannot use %s: %s", s->config, why);
+			return -1;
+		}
 		ropc_log(ctx, LOG_ERR, "config: cannot use %s: %s", s->config, why);
 		return -1;
 	}
@@ -656,6 +788,12 @@ read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 	if (ropc_secfile_read(s->client_secret_file, ROPC_FILE_SECRET, owner,
 			      ROPC_MAX_SECRET_SIZE, &text, &len, NULL, &missing,
 			      why, sizeof(why)) < 0) {
+		if (errno == EACCES && geteuid() != 0) {
+			ropc_settings_denied(s, s->client_secret_file);
+			ropc_debug(ctx, "config: cannot use client_secret_file %s: %s",
+				   s->client_secret_file, why);
+			return -1;
+		}
 		ropc_log(ctx, LOG_ERR, "config: cannot use client_secret_file %s: %s",
 			 s->client_secret_file, why);
 		return -1;
@@ -672,42 +810,6 @@ read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 		return -1;
 	}
 	s->client_secret = text;
-	return 0;
-}
-
-/*
- * A file the TLS layer trusts (ca_file, ca_path, a pin file): whoever can
- * write it can read every password.  It must be readable by the effective
- * user (root under sudo and su, who will open it: faccessat AT_EACCESS),
- * owned by owner, and not writable by group or others.  Symbolic links are
- * followed (system CA files are often links); the file they lead to is
- * what is checked.  Returns 0 or -1 (logged).
- */
-static int
-trust_file_check(struct ropc_ctx *ctx, const char *key, const char *path, bool dir,
-		 uid_t owner)
-{
-	struct stat st;
-
-	if (faccessat(AT_FDCWD, path, dir ? R_OK | X_OK : R_OK, AT_EACCESS) != 0 ||
-	    stat(path, &st) != 0) {
-		ropc_log(ctx, LOG_ERR, "config: %s %s cannot be read: %s", key, path,
-			 strerror(errno));
-		return -1;
-	}
-	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
-		ropc_log(ctx, LOG_ERR, "config: %s %s is not a %s", key, path,
-			 dir ? "directory" : "regular file");
-		return -1;
-	}
-	if (st.st_uid != owner || !ropc_secfile_mode_ok(st.st_mode, ROPC_FILE_SETTINGS)) {
-		ropc_log(ctx, LOG_ERR,
-			 "config: %s %s refused: owned by uid %lu with mode %04o; it must be "
-			 "owned by uid %lu and not writable by group or others (chmod go-w)",
-			 key, path, (unsigned long)st.st_uid, (unsigned int)(st.st_mode & 07777),
-			 (unsigned long)owner);
-		return -1;
-	}
 	return 0;
 }
 
@@ -742,16 +844,10 @@ cross_check(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 		ropc_log(ctx, LOG_WARNING,
 			 "config: client_auth=none: the client secret is not sent");
 	}
-	/* Files the TLS layer will need: a typo here must be a config error,
-	 * not an "IdP unavailable" that [authinfo_unavail=ignore] forgives.
-	 * AT_EACCESS: judged as the effective user (root under sudo and su),
-	 * who will open them, not the real user who ran the program. */
-	if (s->ca_file != NULL && trust_file_check(ctx, "ca_file", s->ca_file, false, owner) < 0)
-		rc = -1;
-	if (s->ca_path != NULL && trust_file_check(ctx, "ca_path", s->ca_path, true, owner) < 0)
-		rc = -1;
-	if (s->pinned_public_key != NULL && s->pinned_public_key[0] == '/' &&
-	    trust_file_check(ctx, "pinned_public_key", s->pinned_public_key, false, owner) < 0)
+	/* Files the TLS layer will need, read now and used from memory: a
+	 * typo here must be a config error, not an "IdP unavailable" that
+	 * [authinfo_unavail=ignore] forgives. */
+	if (ropc_trust_load(ctx, s, owner) < 0)
 		rc = -1;
 	if (s->connect_timeout > s->timeout) {
 		ropc_log(ctx, LOG_WARNING,
@@ -776,7 +872,7 @@ settings_new(void)
 		return NULL;
 	s->scope = strdup("openid");
 	s->username_format = strdup("%u");
-	s->env_prefix = strdup("OAUTH2_");
+	s->env_prefix = strdup(ROPC_DEFAULT_ENV_PREFIX);
 	s->config = strdup(ROPC_DEFAULT_CONFIG);
 	if (s->scope == NULL || s->username_format == NULL ||
 	    s->env_prefix == NULL || s->config == NULL) {
@@ -784,6 +880,7 @@ settings_new(void)
 		return NULL;
 	}
 	s->require_local_user = true;
+	s->minimum_uid = ROPC_DEFAULT_MINIMUM_UID;
 	s->timeout = 10;
 	s->connect_timeout = 3;
 	s->export_token = true;
@@ -812,6 +909,7 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 	struct source args = { .name = "pam.d arguments", .is_argv = true };
 	struct ropc_settings *s;
 	bool explicit_config = false;
+	unsigned int errors_before = ctx->errors;
 	int i, rc = 0;
 
 	*out = NULL;
@@ -861,11 +959,25 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 	if (rc == 0 && s->client_secret_file != NULL &&
 	    read_secret_file(ctx, s, owner) < 0)
 		rc = -1;
-	if (cross_check(ctx, s, owner) < 0)
+	/* With a file this caller may not read, what is missing from it
+	 * would only add false complaints. */
+	if (s->denied_path == NULL && cross_check(ctx, s, owner) < 0)
 		rc = -1;
 	ctx->debug = s->debug || ctx->debug;
 	s->debug = ctx->debug;
 	*out = s;
+	if (rc != 0 && s->denied_path != NULL && ctx->errors == errors_before) {
+		/* A screen locker runs PAM as the user: the root-only settings
+		 * are unreadable here, and nothing else is wrong with them.  Say
+		 * so once, and let a fallback stack ([authinfo_unavail=ignore])
+		 * unlock with the local password. */
+		ropc_log(ctx, LOG_ERR,
+			 "config: running as uid %lu, not root: the settings (%s) are readable only "
+			 "by root, so this program cannot use pam_ropc; returning PAM_AUTHINFO_UNAVAIL "
+			 "for the local fallback (see pam_ropc(8), UNPRIVILEGED CALLERS)",
+			 (unsigned long)geteuid(), s->denied_path);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
 	return rc == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
 }
 
@@ -874,6 +986,13 @@ ropc_settings_load(struct ropc_ctx *ctx, int argc, const char **argv,
 		   struct ropc_settings **out)
 {
 	return ropc_settings_load_as(ctx, argc, argv, 0, out);
+}
+
+void
+ropc_settings_denied(struct ropc_settings *s, const char *path)
+{
+	if (s->denied_path == NULL)
+		s->denied_path = strdup(path != NULL ? path : "(unknown)");
 }
 
 void
@@ -893,7 +1012,13 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s->ca_file);
 	free(s->ca_path);
 	free(s->pinned_public_key);
-	free(s->proxy);
+	ropc_free_secret(s->proxy);     /* may hold proxy credentials */
+	if (s->ca_data != NULL) {
+		ropc_wipe(s->ca_data, s->ca_len);
+		free(s->ca_data);
+	}
+	free(s->pin);
+	free(s->denied_path);
 	free(s->env_prefix);
 	free(s->config);
 	free(s);

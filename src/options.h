@@ -13,6 +13,8 @@
 #define ROPC_DEFAULT_CONFIG "/etc/security/pam_ropc.conf"
 #define ROPC_MAX_CONFIG_SIZE ((size_t)64 * 1024)
 #define ROPC_MAX_SECRET_SIZE 4096
+#define ROPC_MAX_TRUST_SIZE ((size_t)4 * 1024 * 1024)
+#define ROPC_DEFAULT_MINIMUM_UID 1000UL
 
 enum ropc_client_auth {
 	ROPC_CLIENT_AUTH_DEFAULT = 0, /* basic with a secret, none without */
@@ -49,6 +51,7 @@ struct ropc_settings {
 	char *username_format;
 	/* Who may ask. */
 	bool require_local_user;
+	unsigned long minimum_uid;   /* local users below it: PAM_IGNORE */
 	/* How to reach the IdP. */
 	long timeout;                /* seconds, whole exchange */
 	long connect_timeout;        /* seconds */
@@ -56,6 +59,12 @@ struct ropc_settings {
 	char *ca_path;
 	char *pinned_public_key;
 	char *proxy;
+	/* What the trust files held when the settings were read (trust.c):
+	 * handed to libcurl from memory, so that what was checked is what is
+	 * used.  NULL when not configured. */
+	char *ca_data;               /* the bytes of ca_file */
+	size_t ca_len;
+	char *pin;                   /* "sha256//..." for CURLOPT_PINNEDPUBLICKEY */
 	/* What the session gets. */
 	bool export_token;
 	char *env_prefix;
@@ -69,6 +78,11 @@ struct ropc_settings {
 	bool use_first_pass;
 	bool try_first_pass;
 	char *config;
+	/* Set while reading to the first file that could not be opened for
+	 * lack of permission by a caller that is not root (a screen locker):
+	 * when that is the only problem, the settings are "unreadable here",
+	 * not "wrong". */
+	char *denied_path;
 };
 
 /*
@@ -91,5 +105,9 @@ ROPC_HIDDEN int ropc_settings_load_as(struct ropc_ctx *ctx, int argc,
 				      struct ropc_settings **out);
 
 ROPC_HIDDEN void ropc_settings_free(struct ropc_settings *s);
+
+/* Record that path could not be opened by this unprivileged caller
+ * (the first such path is kept, for the log line). */
+ROPC_HIDDEN void ropc_settings_denied(struct ropc_settings *s, const char *path);
 
 #endif

@@ -17,6 +17,7 @@ static const struct ropc_outcome_info outcomes[ROPC_OUT_COUNT] = {
 	[ROPC_OUT_INVALID_CREDENTIALS] = { "invalid_credentials", PAM_AUTH_ERR, NULL, LOG_NOTICE },
 	[ROPC_OUT_IDP_UNKNOWN_USER] = { "idp_unknown_user", PAM_AUTH_ERR, NULL, LOG_NOTICE },
 	[ROPC_OUT_UNKNOWN_USER] = { "unknown_user", PAM_USER_UNKNOWN, NULL, LOG_NOTICE },
+	[ROPC_OUT_SYSTEM_ACCOUNT] = { "system_account", PAM_IGNORE, NULL, LOG_INFO },
 	[ROPC_OUT_REJECTED_INPUT] = { "rejected_input", PAM_AUTH_ERR, NULL, LOG_NOTICE },
 	[ROPC_OUT_MFA_REQUIRED] = { "mfa_required", PAM_CRED_INSUFFICIENT,
 		"multi-factor authentication is required for this account", LOG_NOTICE },
@@ -53,6 +54,7 @@ ropc_outcome_from_name(const char *name)
 	/* Only outcomes an IdP answer can have. */
 	switch (i) {
 	case ROPC_OUT_UNKNOWN_USER:
+	case ROPC_OUT_SYSTEM_ACCOUNT:
 	case ROPC_OUT_REJECTED_INPUT:
 	case ROPC_OUT_INTERNAL:
 	case ROPC_OUT_COUNT:

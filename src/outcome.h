@@ -13,6 +13,7 @@ enum ropc_outcome {
 	ROPC_OUT_INVALID_CREDENTIALS,
 	ROPC_OUT_IDP_UNKNOWN_USER,  /* the IdP says no such user: told and coded as a bad password */
 	ROPC_OUT_UNKNOWN_USER,      /* no such local user: the IdP is never asked */
+	ROPC_OUT_SYSTEM_ACCOUNT,    /* a local uid below minimum_uid: PAM_IGNORE, never asked */
 	ROPC_OUT_REJECTED_INPUT,    /* empty, oversized or junk password: the IdP is never asked */
 	ROPC_OUT_MFA_REQUIRED,
 	ROPC_OUT_LOCKED,

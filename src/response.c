@@ -288,15 +288,22 @@ copy_field(struct json_object *o, const char *name, char *out, size_t outsize)
 static void
 read_error(struct json_object *o, struct ropc_idp_error *e)
 {
-	struct json_object *status, *codes;
+	struct json_object *status, *codes, *member;
 
 	e->json = true;
+	/* json-c gives a JSON null as a NULL object. */
+	if (json_object_object_get_ex(o, "error", &member) && member != NULL)
+		e->has_error = true;
 	copy_field(o, "error", e->code, sizeof(e->code));
 	copy_field(o, "error_description", e->description, sizeof(e->description));
 	/* OneLogin: {"status":{"error":true,"code":401,"type":"Unauthorized",
 	 * "message":"Authentication Failed"}}. */
 	if (json_object_object_get_ex(o, "status", &status) &&
 	    json_object_is_type(status, json_type_object)) {
+		if (json_object_object_get_ex(status, "error", &member) && member != NULL &&
+		    !(json_object_is_type(member, json_type_boolean) &&
+		      !json_object_get_boolean(member)))
+			e->has_error = true;
 		if (e->code[0] == '\0')
 			copy_field(status, "type", e->code, sizeof(e->code));
 		if (e->description[0] == '\0')
@@ -353,7 +360,7 @@ ropc_response_read(const char *body, size_t len, struct ropc_idp_error *e,
 	if (o == NULL)
 		return -1;
 	read_error(o, e);
-	if (e->code[0] == '\0')
+	if (!e->has_error)
 		rc = read_tokens(o, t, why, whysize);
 	else
 		snprintf(why, whysize, "it carries an error");

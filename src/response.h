@@ -27,6 +27,12 @@ struct ropc_idp_error {
 	char description[1024]; /* "error_description" or status.message */
 	char codes[128];        /* Entra's error_codes, as "50126,50034" */
 	bool json;              /* the body was a JSON object */
+	/* The answer says it is an error, decided from its structure, not
+	 * from what could be copied: an "error" member that is present and
+	 * not null (whatever its type or content, "" and "\u0000" included),
+	 * or OneLogin's "status" object with an "error" member that is
+	 * present and neither null nor false. */
+	bool has_error;
 };
 
 /*
@@ -44,9 +50,9 @@ ROPC_HIDDEN void ropc_response_error(const char *body, size_t len,
 
 /*
  * A 200 answer, parsed once: what it says as an error into *e (always,
- * as ropc_response_error), and, only when it carries no "error" code, its
- * tokens into *t (as ropc_response_tokens).  Returns 0 when *t holds a
- * token response, else -1 with why.
+ * as ropc_response_error), and, only when it carries no error
+ * (e->has_error false), its tokens into *t (as ropc_response_tokens).
+ * Returns 0 when *t holds a token response, else -1 with why.
  */
 ROPC_HIDDEN int ropc_response_read(const char *body, size_t len,
 				   struct ropc_idp_error *e, struct ropc_tokens *t,

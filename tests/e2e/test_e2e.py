@@ -7,7 +7,8 @@ sudo, against a real IdP (Glewlwyd) and the scriptable test IdP, all on
 
 What it sets up, all of it removed at the end (try/finally, atexit, and on
 SIGTERM/SIGINT/SIGHUP), and checked to be gone by the last TAP check:
-- a temp dir (/tmp/ropc-e2e-*) holding every file below unless noted;
+- a temp dir (/run/ropc-tests/ropc-e2e-*: the module refuses files below a
+  directory others may write, such as /tmp) holding every file below unless noted;
 - Glewlwyd (tests/idp/glewlwyd.sh) and the test IdP (tests/idp/testidp.py);
 - sshd (Debian's openssh-server) on a free 127.0.0.1 port with its own
   sshd_config, host key and PidFile, started in the foreground (-D -e)

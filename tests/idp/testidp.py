@@ -17,7 +17,12 @@ Usage
              [--max-lifetime 600] [--verbose]
   testidp.py --list-scenarios [--json]
 
-  V is one of 1.0 1.1 1.2 1.3.  --host must be a loopback address.
+  V is one of 1.0 1.1 1.2 1.3.  When either bound is below 1.2 the server
+  also drops to OpenSSL security level 0 (ciphers "DEFAULT:@SECLEVEL=0"):
+  OpenSSL 3 refuses TLS 1.0/1.1 at level 1 and above, so without that the
+  server could not speak them at all.  `--tls-min 1.1 --tls-max 1.1`: a
+  server that speaks TLS 1.1 and nothing else.
+  --host must be a loopback address.
   The port number is written to --port-file (tmp file + rename) once the
   socket is listening; callers wait for that file to appear.
   SIGTERM/SIGINT/SIGHUP: clean exit 0.  After --max-lifetime seconds the
@@ -646,6 +651,30 @@ SCENARIOS["onelogin_mfa_v1_200"] = S(200, lambda ctx: {
                        "lastname": "User", "id": 88888888}}]}, JSON_OL, NO_STORE,
     note="OneLogin API v1 style: HTTP 200 + status.message 'MFA is required for this user'")
 
+# 200 answers that hold a token and yet carry an error: never a success.
+for _name, _extra in {
+        "error_object": {"error": {"code": "denied", "message": "no"}},
+        "error_true": {"error": True},
+        "error_empty": {"error": ""},
+        "error_nul": {"error": "\u0000invalid_grant"},
+        "status_error": {"status": {"error": True, "code": 401, "message": "denied"}},
+        "desc_mfa": {"error_description": "MFA is required for this user"},
+        "desc_locked": {"error_description": "User is locked. Access is unauthorized"}}.items():
+    SCENARIOS["token200_" + _name] = S(
+        200, (lambda extra: lambda ctx: dict({"access_token": tok(), "token_type": "Bearer",
+                                              "expires_in": 3600}, **extra))(_extra),
+        JSON, NO_STORE, note="a token and %s in one 200" % sorted(_extra))
+
+# Locked for one client, fine for every other: what a remembered refusal
+# must be keyed on.
+SCENARIOS["locked_for_client_a"] = S(
+    200, dynamic=lambda ctx: SCENARIOS["onelogin_locked"] if ctx.client_id == "client-a"
+    else SCENARIOS["ok"], note="locked when client_id is client-a, else a token")
+# Locked for one IdP user name, fine for every other (username_format).
+SCENARIOS["locked_for_corp_name"] = S(
+    200, dynamic=lambda ctx: SCENARIOS["onelogin_locked"] if ctx.username.endswith("@corp")
+    else SCENARIOS["ok"], note="locked when the user name ends in @corp, else a token")
+
 
 def public_scenarios():
     return {k: v for k, v in SCENARIOS.items() if not k.startswith("_")}
@@ -791,6 +820,7 @@ class Handler(BaseHTTPRequestHandler):
             "conn": getattr(TL, "conn_id", None),
             "client": list(self.client_address[:2]),
             "tls_version": getattr(TL, "tls_version", None),
+            "tls_cipher": getattr(TL, "tls_cipher", None),
             "sni": getattr(TL, "sni", None),
             "scenario": scenario,
             "method": self.command,
@@ -988,7 +1018,7 @@ class IdPServer(ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         TL.conn_id = _next(_conn_counter)
-        TL.tls_version = TL.sni = None
+        TL.tls_version = TL.tls_cipher = TL.sni = None
         TL.close_notify = TL.no_close_notify = False
         conn = request
         client = list(client_address[:2])
@@ -1001,6 +1031,7 @@ class IdPServer(ThreadingHTTPServer):
                 debug("TLS handshake failed from %s: %s" % (client, e))
                 return
             TL.tls_version = conn.version()
+            TL.tls_cipher = (conn.cipher() or [None])[0]
             TL.sni = getattr(conn, "_testidp_sni", None)
             event("tls_handshake_ok", conn=TL.conn_id, client=client, tls_version=TL.tls_version,
                   cipher=(conn.cipher() or [None])[0], sni=TL.sni,

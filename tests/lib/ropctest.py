@@ -307,11 +307,32 @@ class Pam:
         return Result(data, err, elapsed, p.returncode)
 
 
+SAFE_TMP = "/run/ropc-tests"
+
+
+def safe_tmp_root():
+    """The module refuses a config, secret or trust file when a directory
+    above it is writable by group or others (/tmp is 1777), as it must.
+    As root the tests keep their files under /run/ropc-tests: root-owned,
+    0755, every directory above it root's alone.  Not as root: the system's
+    temp dir (a developer's machine; file checks then refuse)."""
+    if os.geteuid() != 0:
+        return None
+    os.makedirs(SAFE_TMP, mode=0o755, exist_ok=True)
+    st = os.lstat(SAFE_TMP)
+    import stat as _stat
+    if not _stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+        raise RuntimeError("%s must be a root-owned directory not writable by group or "
+                           "others" % SAFE_TMP)
+    return SAFE_TMP
+
+
 class Workdir:
-    """A temp dir removed at the end (kept with ROPC_KEEP=1)."""
+    """A temp dir removed at the end (kept with ROPC_KEEP=1), under
+    safe_tmp_root() when root."""
 
     def __init__(self, prefix):
-        self.path = tempfile.mkdtemp(prefix=prefix)
+        self.path = tempfile.mkdtemp(prefix=prefix, dir=safe_tmp_root())
         os.chmod(self.path, 0o755)
 
     def cleanup(self):

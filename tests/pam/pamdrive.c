@@ -8,13 +8,28 @@
  *
  *   pamdrive --service NAME --user NAME [--rhost HOST] [--silent]
  *            [--no-auth] [--acct] [--chauthtok] [--setcred] [--repeat N]
- *            [--scan-secrets]
+ *            [--setenv NAME=VALUE]... [--scan-secrets]
+ *            [--between SHELL-COMMAND] [--users NAME,NAME...]
+ *            [--putenv NAME=VALUE]...
+ *
+ * --repeat N: N authentications in one handle; "auths" lists every code.
+ * --between: a shell command run between two of them (the tests move a
+ * faketime clock or change a file with it).  --users: PAM_USER before
+ * each of them, in turn.
+ *
+ * --setenv: set a variable in this process's environment before pam_start,
+ * for what the module's libraries read from it (OPENSSL_CONF, say).
  *
  * --scan-secrets: after pam_end, search this process's heap and anonymous
  * mappings for the password (as typed and form-encoded) and the access
  * token, and print how many copies remain ("scan" in the JSON).  The
- * searched-for values are kept in one page of their own that the scan
- * skips; pamdrive wipes its own copies first and prints no token value.
+ * form-encoded password is not computed here: the test takes it from the
+ * bytes the test IdP received in an earlier run with the same password and
+ * passes them in hex in PAMDRIVE_SCAN_ENCODED, so a change of the module's
+ * encoding cannot make the scan look for the wrong bytes.  The hex is
+ * decoded straight into the vault: one mapping of its own that the scan
+ * skips, where the searched-for values are kept; pamdrive wipes its own
+ * copies first and prints no token value.
  *
  * (An application cannot set PAM_AUTHTOK; tests that need a password
  * from an earlier module stack pam_wrapper's pam_set_items.so.)
@@ -220,27 +235,35 @@ count_copies(const char *needle, size_t nlen, const void *skip, size_t skiplen)
 	return count;
 }
 
-/* The form encoding the module uses (unreserved kept, space '+'). */
-static void
-form_encode(const char *s, char *out)
+static int
+hexval(char c)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+/* Decode hex into out (at most max bytes), with no copy anywhere else;
+ * returns the length, or -1 if hex is empty, not hex or too long. */
+static long
+hex_decode(const char *hex, char *out, size_t max)
+{
+	size_t n = strlen(hex), i;
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
-			*out++ = (char)c;
-		} else if (c == ' ') {
-			*out++ = '+';
-		} else {
-			*out++ = '%';
-			*out++ = hex[c >> 4];
-			*out++ = hex[c & 0xf];
-		}
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n; i += 2) {
+		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (char)(hi << 4 | lo);
 	}
-	*out = '\0';
+	return (long)(n / 2);
 }
 
 static void
@@ -262,11 +285,16 @@ emit_result(const char *what, int rc, pam_handle_t *pamh)
 int
 main(int argc, char **argv)
 {
-	const char *service = NULL, *user = NULL, *rhost = NULL;
+	const char *service = NULL, *user = NULL, *rhost = NULL, *between = NULL;
+	char *users = NULL;
+	const char *putenvs[8];
+	int n_putenv = 0;
 	int silent = 0, do_auth = 1, do_acct = 0, do_chauthtok = 0;
 	int do_setcred = 0, repeat = 1, scan = 0, i, rc, last = PAM_SUCCESS;
-	char *vault = NULL;     /* the scan's page: password, encoded, token */
+	char *vault = NULL;     /* the scan's pages: password, encoded, token */
 	const size_t vaultsize = 16 * 4096;
+	long enc_len = 0;       /* the encoded password, at vault + 1024 */
+	const char *enc_hex;
 	struct answers a = { 0 };
 	struct pam_conv pc = { conv, &a };
 	pam_handle_t *pamh = NULL;
@@ -292,8 +320,29 @@ main(int argc, char **argv)
 			do_chauthtok = 1;
 		else if (strcmp(argv[i], "--scan-secrets") == 0)
 			scan = 1;
+		else if (strcmp(argv[i], "--setenv") == 0 && i + 1 < argc) {
+			char *eq = strchr(argv[++i], '=');
+
+			if (eq == NULL || eq == argv[i]) {
+				fprintf(stderr, "pamdrive: --setenv wants NAME=VALUE\n");
+				return 2;
+			}
+			*eq = '\0';
+			rc = setenv(argv[i], eq + 1, 1);
+			*eq = '=';
+			if (rc != 0) {
+				perror("pamdrive: setenv");
+				return 2;
+			}
+		}
 		else if (strcmp(argv[i], "--setcred") == 0)
 			do_setcred = 1;
+		else if (strcmp(argv[i], "--between") == 0 && i + 1 < argc)
+			between = argv[++i];
+		else if (strcmp(argv[i], "--users") == 0 && i + 1 < argc)
+			users = argv[++i];
+		else if (strcmp(argv[i], "--putenv") == 0 && i + 1 < argc && n_putenv < 8)
+			putenvs[n_putenv++] = argv[++i];
 		else {
 			fprintf(stderr, "pamdrive: unknown argument %s\n", argv[i]);
 			return 2;
@@ -312,7 +361,14 @@ main(int argc, char **argv)
 			return 2;
 		}
 		strcpy(vault, a.lines[0]);
-		form_encode(a.lines[0], vault + 1024);
+		enc_hex = getenv("PAMDRIVE_SCAN_ENCODED");
+		enc_len = enc_hex == NULL ? -1 :
+			hex_decode(enc_hex, vault + 1024, 8192 - 1024 - 1);
+		if (enc_len < 0) {
+			fprintf(stderr, "pamdrive: --scan-secrets needs the encoded "
+				"password in hex in PAMDRIVE_SCAN_ENCODED\n");
+			return 2;
+		}
 	}
 	emits("\"service\":");
 	emit_json(service);
@@ -323,12 +379,37 @@ main(int argc, char **argv)
 	}
 	if (rhost != NULL)
 		pam_set_item(pamh, PAM_RHOST, rhost);
+	/* --putenv NAME=VALUE: a PAM environment variable set before any
+	 * module runs, as a forged "token" would be. */
+	for (i = 0; i < n_putenv; i++)
+		if (pam_putenv(pamh, putenvs[i]) != PAM_SUCCESS) {
+			fprintf(stderr, "pamdrive: pam_putenv failed\n");
+			return 2;
+		}
 	/* --repeat: several authentications in one handle (one per stdin line),
 	 * for the leak and lingering-secret checks. */
+	emits(",\"auths\":[");
 	for (i = 0; i < repeat; i++) {
-		if (do_auth)
+		if (i > 0 && between != NULL && system(between) != 0) {
+			fprintf(stderr, "pamdrive: --between command failed\n");
+			return 2;
+		}
+		if (users != NULL) {
+			/* --users a,b: PAM_USER before each authentication. */
+			char *comma = strchr(users, ',');
+
+			if (comma != NULL)
+				*comma = '\0';
+			pam_set_item(pamh, PAM_USER, users);
+			users = comma != NULL ? comma + 1 : NULL;
+		}
+		if (do_auth) {
 			last = pam_authenticate(pamh, silent ? PAM_SILENT : 0);
+			snprintf(num, sizeof(num), "%s%d", i ? "," : "", last);
+			emits(num);
+		}
 	}
+	emits("]");
 	if (do_auth)
 		emit_result("auth", last, pamh);
 	if (do_acct)
@@ -377,9 +458,11 @@ main(int argc, char **argv)
 		snprintf(num, sizeof(num), ",\"scan\":{\"password\":%d,",
 			 count_copies(vault, strlen(vault), vault, vaultsize));
 		emits(num);
+		/* Encoded the same as typed: already counted as "password". */
 		snprintf(num, sizeof(num), "\"password_encoded\":%d,",
-			 strcmp(vault, vault + 1024) == 0 ? 0 :
-			 count_copies(vault + 1024, strlen(vault + 1024), vault, vaultsize));
+			 (size_t)enc_len == strlen(vault) &&
+			 memcmp(vault, vault + 1024, (size_t)enc_len) == 0 ? 0 :
+			 count_copies(vault + 1024, (size_t)enc_len, vault, vaultsize));
 		emits(num);
 		/* A canary left on the heap on purpose: the scan must find it
 		 * once, or it is blind. */

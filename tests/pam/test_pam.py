@@ -18,9 +18,13 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ropctest import PAM, Pam, Tap, TestIdP, Workdir, make_pki  # noqa: E402
+from ropctest import BUILD, PAM, Pam, Tap, TestIdP, Workdir, make_pki  # noqa: E402
 
 PW = "correct horse"
+# A stand-in for a case-insensitive NSS source (tests/pam/nsscase.c):
+# "ropcci" in any spelling is local uid 4242, "ropcsys" is uid 999.
+NSSCASE = os.path.join(BUILD, "tests", "pam", "nsscase.so")
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 CASES_SKIPPED_UNDER_VALGRIND = set()
 
 
@@ -54,19 +58,24 @@ class Suite:
         """A stack whose first module sets PAM_AUTHTOK from the environment."""
         return self.pam.service(["auth required SET_ITEMS", "auth required MODULE " + args])
 
+    def nss(self):
+        """The environment that preloads the case-insensitive NSS stand-in."""
+        return {"LD_PRELOAD": "libpam_wrapper.so:" + NSSCASE}
+
     def empty_config(self):
         if not hasattr(self, "_empty"):
             self._empty = self.pam.config("# no settings here\n")
         return self._empty
 
     def login(self, service, user="alice", answers=(PW,), args=(), timeout=60,
-              authtok=None):
-        wrapper = ()
+              authtok=None, env=None, wrapper=()):
         extra_env = {"PAM_AUTHTOK": authtok} if authtok is not None else None
+        if env:
+            extra_env = dict(extra_env or {}, **env)
         if self.valgrind:
             self.vgn = getattr(self, "vgn", 0) + 1
             vglog = os.path.join(self.w.path, "valgrind-%d.log" % self.vgn)
-            wrapper = ("valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            wrapper = tuple(wrapper) + ("valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
                        "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
                        "--log-file=" + vglog)
             extra_env = dict(extra_env or {}, PAM_WRAPPER_DISABLE_DEEPBIND="1")
@@ -225,6 +234,24 @@ class Suite:
             r = self.login(svc, answers=["wrong password"])
             self.expect(r, code, outcome, scen, message=msg)
 
+    ERROR_200 = [
+        # scenario, PAM code, outcome: each a 200 holding a token
+        ("token200_error_object", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+        ("token200_error_true", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+        ("token200_error_empty", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+        ("token200_error_nul", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+        ("token200_status_error", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+        ("token200_desc_mfa", "PAM_CRED_INSUFFICIENT", "mfa_required"),
+        ("token200_desc_locked", "PAM_MAXTRIES", "locked"),
+    ]
+
+    def case_error_bearing_200(self):
+        """A 200 is a success only when it is a clean token response."""
+        for scen, code, outcome in self.ERROR_200:
+            r = self.login(self.pam.simple(self.args(scen)))
+            self.expect(r, code, outcome, scen)
+            self.t.eq(r.env, {}, "%s: no token exported" % scen)
+
     def case_silent(self):
         svc = self.pam.simple(self.args("onelogin_locked"))
         r = self.login(svc, args=["--silent"])
@@ -361,19 +388,36 @@ class Suite:
                      "of which accounts exist)" % name)
         # a local user that exists goes through
         svc = self.pam.simple(self.args("ok", "require_local_user=yes"))
-        r = self.login(svc, user="root")
-        t.eq(r.auth, 0, "require_local_user: an existing local user (root) may ask the IdP")
+        r = self.login(svc, user="ropcci", env=self.nss())
+        t.eq(r.auth, 0, "require_local_user: an existing local user (uid 4242) may ask the IdP")
 
     def case_first_pass(self):
+        """An earlier module's PAM_AUTHTOK (a local password typed for
+        pam_unix, say) reaches the IdP only when try_first_pass or
+        use_first_pass asks for it."""
         t = self.t
+
+        def prompts(r):
+            return [m["text"] for m in r.messages if m["style"].startswith("prompt")]
+
+        def sent(before):
+            reqs = self.fresh_requests("ok", before)
+            return [q["form"].get("password") for q in reqs]
+
+        # By default: prompt, and send what was typed, never the stacked one.
+        svc = self.preset_service(self.args("ok"))
+        before = len(self.idp.requests("ok"))
+        r = self.login(svc, answers=[PW], authtok="local unix password")
+        t.eq(prompts(r), ["Password: "], "default: prompts although PAM_AUTHTOK is set")
+        t.eq(sent(before), [[PW]], "default: the typed password, not the earlier module's, "
+             "reaches the IdP")
+        # use_first_pass: use it, no prompt; fail without it.
         svc = self.preset_service(self.args("ok", "use_first_pass"))
         before = len(self.idp.requests("ok"))
         r = self.login(svc, answers=[], authtok="earlier module's pw")
-        reqs = self.fresh_requests("ok", before)
         t.eq(r.auth, 0, "use_first_pass: uses PAM_AUTHTOK")
-        t.eq([m for m in r.messages if m["style"].startswith("prompt")], [],
-             "use_first_pass: no prompt")
-        t.ok(reqs and reqs[0]["form"]["password"] == ["earlier module's pw"],
+        t.eq(prompts(r), [], "use_first_pass: no prompt")
+        t.eq(sent(before), [["earlier module's pw"]],
              "use_first_pass: the stacked password reached the IdP")
         before = len(self.idp.requests())
         svc = self.pam.simple(self.args("ok", "use_first_pass"))
@@ -382,14 +426,24 @@ class Suite:
                     message="")
         t.eq(len(self.idp.requests()) - before, 0,
              "use_first_pass without a password: zero requests")
+        # try_first_pass: use it, else prompt.
         svc = self.preset_service(self.args("ok", "try_first_pass"))
+        before = len(self.idp.requests("ok"))
         r = self.login(svc, answers=[], authtok="stacked password")
-        t.ok(r.auth == 0 and not [m for m in r.messages if m["style"].startswith("prompt")],
-             "try_first_pass with PAM_AUTHTOK: no prompt", r.messages)
+        t.ok(r.auth == 0 and not prompts(r), "try_first_pass with PAM_AUTHTOK: no prompt",
+             r.messages)
+        t.eq(sent(before), [["stacked password"]],
+             "try_first_pass with PAM_AUTHTOK: the stacked password reached the IdP")
         svc = self.pam.simple(self.args("ok", "try_first_pass"))
+        before = len(self.idp.requests("ok"))
         r = self.login(svc, answers=[PW])
-        t.ok(r.auth == 0 and [m["text"] for m in r.messages] == ["Password: "],
+        t.ok(r.auth == 0 and prompts(r) == ["Password: "],
              "try_first_pass without PAM_AUTHTOK: prompts", r.messages)
+        t.eq(sent(before), [[PW]], "try_first_pass without PAM_AUTHTOK: the typed password")
+        # try_first_pass=no / use_first_pass=no mean no.
+        svc = self.preset_service(self.args("ok", "try_first_pass=no"))
+        r = self.login(svc, answers=[PW], authtok="stacked password")
+        t.eq(prompts(r), ["Password: "], "try_first_pass=no: prompts")
 
     def case_environment_hazards(self):
         """What a user's environment must not change: no_proxy cannot
@@ -418,7 +472,7 @@ class Suite:
         svc = self.pam.simple(self.args("ok", "ca_file=%s/no-such-ca.pem" % self.w.path))
         r = self.login(svc)
         self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "missing ca_file", message="")
-        t.ok(any(p == 3 and "ca_file" in txt and "cannot be read" in txt for p, txt in r.logs),
+        t.ok(any(p == 3 and "ca_file" in txt and "does not exist" in txt for p, txt in r.logs),
              "missing ca_file: LOG_ERR names it", r.log_text())
         # error_map on the pam.d line replaces the file's list.
         conf = self.pam.config("error_map = suspended:Invalid user credentials\n")
@@ -522,9 +576,395 @@ class Suite:
         svc = self.pam.service([
             "auth [default=ignore] MODULE " + self.args("onelogin_locked"),
             "auth required MODULE " + self.args("ok")])
-        r = self.login(svc)
+        r = self.login(svc, answers=[PW, PW])
         t.eq(r.auth, 0, "two pam_ropc lines, two IdPs: the first one's 'locked' does not "
              "answer for the second")
+        # The module's own mark, not a token in the environment, is what
+        # account management trusts: a forged token does not count.
+        svc = self.pam.simple(self.args("ok"), account=True)
+        r = self.login(svc, answers=[], args=["--no-auth", "--acct", "--putenv",
+                                               "OAUTH2_ACCESS_TOKEN=forged", "--putenv",
+                                               "OAUTH2_USER=alice"])
+        t.ok(r.data.get("acct") not in (None, 0),
+             "account: a token and OAUTH2_USER put in the environment by someone else do not "
+             "count", r.data)
+        # Settings that cannot be trusted: account fails closed.
+        svc = self.pam.service(["account required MODULE " + self.args("ok", "timeout=ten")])
+        r = self.login(svc, answers=[], args=["--no-auth", "--acct"])
+        t.eq(r.data.get("acct"), PAM["PAM_SERVICE_ERR"],
+             "account with refused settings: PAM_SERVICE_ERR")
+
+    def case_clean_handle(self):
+        """Each authentication starts from a clean handle: the success mark
+        and the exported variables of an earlier one are gone, even when
+        the settings cannot be read the second time."""
+        t = self.t
+        svc = self.pam.simple(self.args("password"), account=True)
+        r = self.login(svc, answers=[PW, "wrong password"], args=["--repeat", "2", "--acct"])
+        t.eq(r.data.get("auths"), [0, PAM["PAM_AUTH_ERR"]],
+             "clean handle: success, then invalid_grant")
+        t.ok(r.data.get("acct") not in (None, 0),
+             "clean handle: after a failed second authentication, account management does "
+             "not vouch", r.data)
+        t.eq(r.env, {}, "clean handle: no variable of the first authentication is left")
+        # The second time the settings are broken: cleaned all the same,
+        # under the prefix the first export used.
+        conf = self.pam.config("env_prefix = IDP_\n")
+        broken = self.pam.config("env_prefix = IDP_\nno_such_key = 1\n")
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s"
+                              % (self.idp.url("ok"), self.ca, conf), account=True)
+        r = self.login(svc, answers=[PW, PW], args=[
+            "--repeat", "2", "--acct", "--between", "cp %s %s" % (broken, conf)])
+        t.eq(r.data.get("auths"), [0, PAM["PAM_SERVICE_ERR"]],
+             "clean handle: success, then settings refused")
+        t.eq(r.env, {}, "clean handle: IDP_ variables removed although the settings could not "
+             "be read")
+        t.ok(r.data.get("acct") not in (None, 0), "clean handle: account does not vouch",
+             r.data)
+
+    def case_identity(self):
+        """Root and system accounts never go to the IdP; the IdP is asked
+        about the local account's own name."""
+        t = self.t
+
+        def run(user, extra, env=None):
+            svc = self.pam.simple(self.args("ok", extra))
+            before = len(self.idp.requests("ok"))
+            r = self.login(svc, user=user, env=env)
+            return r, self.fresh_requests("ok", before)
+
+        def ignored(r, name):
+            # The module says PAM_IGNORE; libpam turns a stack where every
+            # module ignored into PAM_PERM_DENIED.
+            t.eq((r.field("outcome"), r.field("code"), r.auth),
+                 ("system_account", "PAM_IGNORE", PAM["PAM_PERM_DENIED"]),
+                 "%s: the module ignores the account (PAM_IGNORE)" % name)
+
+        for extra in ("require_local_user=yes", "require_local_user=no",
+                      "require_local_user=yes username_format=%u@example.com"):
+            r, reqs = run("root", extra)
+            ignored(r, "root (%s)" % extra)
+            t.eq((len(reqs), [m for m in r.messages if m["style"].startswith("prompt")]),
+                 (0, []), "root (%s): no prompt, no request" % extra)
+        t.ok("below minimum_uid 1000" in (r.field("detail") or ""),
+             "root: the log line says why", r.auth_line())
+        r, reqs = run("ropcsys", "", env=self.nss())
+        ignored(r, "uid 999")
+        t.eq(len(reqs), 0, "uid 999: no request")
+        r, reqs = run("ropcsys", "minimum_uid=999", env=self.nss())
+        t.ok(r.auth == 0 and [q["form"]["username"] for q in reqs] == [["ropcsys"]],
+             "minimum_uid=999: uid 999 is asked about", r.auth_line())
+        r, reqs = run("root", "minimum_uid=0")
+        t.ok(len(reqs) == 1, "minimum_uid=0: root is sent (the option is what decides)",
+             r.auth_line())
+        # A stack goes on past PAM_IGNORE: pam_unix after us handles root.
+        svc = self.pam.service([
+            "auth [success=done ignore=ignore default=die] MODULE " + self.args("ok"),
+            "auth required pam_permit.so"])
+        r = self.login(svc, user="root", answers=[])
+        t.eq(r.auth, 0, "root: the next module of the stack decides")
+        # The canonical local name, not what was typed.
+        for user, extra, want in (
+                ("ROPCCI", "require_local_user=yes", "ropcci"),
+                ("RopCCi", "require_local_user=yes username_format=%u@corp.example",
+                 "ropcci@corp.example"),
+                ("ROPCCI", "require_local_user=no", "ROPCCI")):
+            r, reqs = run(user, extra, env=self.nss())
+            t.ok(r.auth == 0 and [q["form"]["username"] for q in reqs] == [[want]],
+                 "%s typed (%s): the IdP is asked about %r" % (user, extra, want),
+                 "%s %r" % (r.auth_line(), [q["form"].get("username") for q in reqs]))
+        r, reqs = run("ROPCCI", "require_local_user=yes", env=self.nss())
+        t.ok('user="ropcci"' in r.auth_line() and 'typed_user="ROPCCI"' in r.auth_line() and
+             r.env.get("OAUTH2_USER") == "ropcci",
+             "canonical name: the log says both names, OAUTH2_USER the local one", r.auth_line())
+
+    def case_unprivileged(self):
+        """A screen locker runs PAM as the user: the root-only settings
+        cannot be read.  One LOG_ERR line, PAM_AUTHINFO_UNAVAIL, so that a
+        local fallback stack answers."""
+        t = self.t
+        conf = self.pam.config("token_endpoint = %s\nca_file = %s\nrequire_local_user = no\n"
+                               % (self.idp.url("ok"), self.ca), mode=0o600)
+        as_nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+        before = len(self.idp.requests())
+        svc = self.pam.simple("config=" + conf)
+        r = self.login(svc, wrapper=as_nobody)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "unprivileged caller", message="")
+        errs = [x for p, x in r.logs if p == 3 and x.startswith("config:")]
+        t.ok(len(errs) == 1 and "not root" in errs[0] and "PAM_AUTHINFO_UNAVAIL" in errs[0],
+             "unprivileged caller: one LOG_ERR line saying exactly that", r.log_text())
+        t.eq(len(self.idp.requests()) - before, 0, "unprivileged caller: no request")
+        svc = self.pam.service([
+            "auth [success=done authinfo_unavail=ignore default=die] MODULE config=" + conf,
+            "auth required pam_permit.so"])
+        r = self.login(svc, wrapper=as_nobody, answers=[])
+        t.eq(r.auth, 0, "unprivileged caller: the fallback line after the module answers")
+        # As root the same file is fine; a broken file stays a config error.
+        r = self.login(self.pam.simple("config=" + conf))
+        t.eq(r.auth, 0, "the same settings as root: login")
+        bad = self.pam.config("token_endpoint = %s\nno_such_key = 1\n" % self.idp.url("ok"),
+                              mode=0o644)
+        r = self.login(self.pam.simple("config=" + bad), wrapper=as_nobody)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "unprivileged caller, readable but wrong settings", message="")
+        # Only an unreadable file, and nothing else wrong, is "unavailable".
+        r = self.login(self.pam.simple("config=%s no_such_arg=1" % conf), wrapper=as_nobody)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "unprivileged caller, unreadable file and an unknown pam.d argument",
+                    message="")
+        secret = self.pam.config("s3cret\n", mode=0o600)
+        readable = self.pam.config("token_endpoint = %s\nca_file = %s\nrequire_local_user = no\n"
+                                   "client_id = box\nclient_secret_file = %s\n"
+                                   % (self.idp.url("ok"), self.ca, secret), mode=0o644)
+        r = self.login(self.pam.simple("config=" + readable), wrapper=as_nobody)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                    "unprivileged caller, readable config, root-only secret file", message="")
+        t.ok(any(p == 3 and "not root" in x and secret in x for p, x in r.logs),
+             "unprivileged caller: the LOG_ERR line names the file it could not read",
+             r.log_text())
+
+    def case_refusal_memory(self):
+        """A remembered refusal holds 60 s (the clock is moved from outside
+        the module with libfaketime), and only for its own user, token
+        endpoint, client_id and username_format."""
+        t = self.t
+        clock = os.path.join(self.w.path, "faketime.rc")
+        ft = {"LD_PRELOAD": "libpam_wrapper.so:" + FAKETIME,
+              "FAKETIME_TIMESTAMP_FILE": clock, "FAKETIME_NO_CACHE": "1"}
+        svc = self.pam.simple(self.args("onelogin_locked"))
+        for step, asked in (("+59", 1), ("+61", 2)):
+            with open(clock, "w") as f:
+                f.write("+0\n")
+            before = len(self.idp.requests("onelogin_locked"))
+            r = self.login(svc, answers=[PW, PW], env=ft, args=[
+                "--repeat", "2", "--between", "echo '%s' > %s" % (step, clock)])
+            t.eq((r.data.get("auths"), len(self.idp.requests("onelogin_locked")) - before),
+                 ([PAM["PAM_MAXTRIES"]] * 2, asked),
+                 "refusal memory, clock moved %s s: the IdP is asked %d time(s)" % (step, asked))
+        # Another user in the same handle is asked.
+        before = len(self.idp.requests("onelogin_locked"))
+        r = self.login(svc, answers=[PW, PW], args=["--repeat", "2", "--users", "alice,bob"])
+        reqs = self.fresh_requests("onelogin_locked", before)
+        t.eq([q["form"]["username"] for q in reqs], [["alice"], ["bob"]],
+             "a refusal remembered for alice does not answer for bob")
+        # Two lines, one endpoint, two clients.
+        url = self.idp.url("locked_for_client_a")
+        svc = self.pam.service([
+            "auth [default=ignore] MODULE " + self.args("locked_for_client_a", "client_id=client-a"),
+            "auth required MODULE " + self.args("locked_for_client_a", "client_id=client-b")])
+        r = self.login(svc, answers=[PW, PW])
+        t.eq(r.auth, 0, "two lines, one endpoint, two clients: client-a's 'locked' does not "
+             "answer for client-b")
+        t.eq(len(self.idp.requests("locked_for_client_a")), 2,
+             "two clients: both asked (%s)" % url)
+        svc = self.pam.service([
+            "auth [default=ignore] MODULE " + self.args("locked_for_corp_name",
+                                                        "username_format=%u@corp"),
+            "auth required MODULE " + self.args("locked_for_corp_name")])
+        r = self.login(svc, answers=[PW, PW])
+        t.eq(r.auth, 0, "two lines, two username_formats: the first one's 'locked' does not "
+             "answer for the second")
+
+    def case_urls(self):
+        """URLs are parsed when the settings are read: malformed is the
+        admin's error (not "unavailable", which a fallback forgives);
+        credentials in URLs are refused where they could leak and are
+        never logged."""
+        t = self.t
+        for name, opt, why in (
+                ("malformed IPv6 endpoint", "token_endpoint=https://[::1/token",
+                 "is not a valid URL"),
+                ("malformed proxy", "proxy=http://[::1:3128", "is not a valid URL"),
+                ("endpoint with user:password@",
+                 "token_endpoint=https://u:hunter2@127.0.0.1:%d/s/ok/token" % self.idp.port,
+                 "holds user:password@"),
+                ("proxy with credentials in pam.d", "proxy=http://pu:hunter3@127.0.0.1:1",
+                 "holds proxy credentials")):
+            before = len(self.idp.requests())
+            r = self.login(self.pam.simple(self.args("ok", opt)))
+            self.expect(r, "PAM_SERVICE_ERR", "misconfigured", name, message="")
+            t.ok(any(p == 3 and why in x for p, x in r.logs), "%s: LOG_ERR says %r" % (name, why),
+                 r.log_text())
+            t.ok("hunter" not in r.log_text(), "%s: no credential in any log line" % name,
+                 r.log_text())
+            t.eq(len(self.idp.requests()) - before, 0, "%s: zero requests" % name)
+        conf = self.pam.config("proxy = http://pu:hunter3@127.0.0.1:1\n", mode=0o600)
+        r = self.login(self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no "
+                                       "config=%s" % (self.idp.url("ok"), self.ca, conf)))
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                    "proxy credentials from a mode 600 file: accepted (the proxy is down)",
+                    message="")
+        t.ok("hunter" not in r.log_text(), "proxy from the file: no credential logged")
+
+    def server_pin(self, key):
+        """sha256//base64 of the public key of pki/KEY.key, by openssl."""
+        import subprocess
+        der = subprocess.run(["openssl", "pkey", "-in", os.path.join(self.pki, key + ".key"),
+                              "-pubout", "-outform", "DER"], check=True,
+                             capture_output=True).stdout
+        import hashlib
+        return "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+    def case_trust_pins(self):
+        """pinned_public_key and ca_path each decide a login."""
+        import subprocess
+        t = self.t
+        rogue_pub = os.path.join(self.w.path, "rogue-pub.pem")
+        server_pub = os.path.join(self.w.path, "server-pub.pem")
+        for key, path in (("rogue", rogue_pub), ("server", server_pub)):
+            subprocess.run(["openssl", "pkey", "-in", os.path.join(self.pki, key + ".key"),
+                            "-pubout", "-out", path], check=True, capture_output=True)
+        for name, pin, code in (
+                ("the server's pin", self.server_pin("server"), "PAM_SUCCESS"),
+                ("the server's key file", server_pub, "PAM_SUCCESS"),
+                ("a wrong pin", self.server_pin("rogue"), "PAM_AUTHINFO_UNAVAIL"),
+                ("a wrong key file", rogue_pub, "PAM_AUTHINFO_UNAVAIL"),
+                ("a list holding the right pin",
+                 self.server_pin("rogue") + ";" + self.server_pin("server"), "PAM_SUCCESS")):
+            r = self.login(self.pam.simple(self.args("ok", "pinned_public_key=" + pin)))
+            t.eq(r.auth, PAM[code], "pinned_public_key, %s: %s" % (name, code))
+            if code != "PAM_SUCCESS":
+                t.ok("TLS failure" in (r.field("detail") or ""),
+                     "pinned_public_key, %s: the log says TLS failure" % name, r.auth_line())
+        # ca_path: a hashed directory of CAs.
+        good = os.path.join(self.w.path, "capath-good")
+        empty = os.path.join(self.w.path, "capath-empty")
+        os.makedirs(good)
+        os.makedirs(empty)
+        with open(self.ca) as src, open(os.path.join(good, "test-ca.pem"), "w") as dst:
+            dst.write(src.read())
+        subprocess.run(["openssl", "rehash", good], check=True, capture_output=True)
+        for name, path, code in (("holding the test CA", good, "PAM_SUCCESS"),
+                                 ("without the test CA", empty, "PAM_AUTHINFO_UNAVAIL")):
+            args = self.args("ok", "ca_path=" + path).replace("ca_file=%s " % self.ca, "")
+            r = self.login(self.pam.simple(args))
+            t.eq(r.auth, PAM[code], "ca_path %s: %s" % (name, code))
+
+    def case_ca_store(self):
+        """ca_file replaces the system store: a server whose certificate
+        chains to a CA in the system store, but not in ca_file, is refused.
+        The system store is made to hold the rogue CA in a private mount
+        namespace (the real one is never touched)."""
+        t = self.t
+        import subprocess
+        rogue = TestIdP(self.w.path, self.pki, name="store-rogue", cert="rogue")
+        try:
+            # The system store, both ways libcurl reads it: the bundle file
+            # and the hashed directory (CAINFO and CAPATH), each holding
+            # the rogue CA as well.
+            store = os.path.join(self.w.path, "system-certs")
+            os.makedirs(store)
+            with open("/etc/ssl/certs/ca-certificates.crt") as a, \
+                    open(os.path.join(self.pki, "rogue-ca.pem")) as b, \
+                    open(os.path.join(store, "ca-certificates.crt"), "w") as out:
+                out.write(a.read() + "\n" + b.read())
+            with open(os.path.join(self.pki, "rogue-ca.pem")) as b, \
+                    open(os.path.join(store, "rogue-ca.pem"), "w") as out:
+                out.write(b.read())
+            subprocess.run(["openssl", "rehash", store], check=True, capture_output=True)
+            wrap = ("unshare", "-m", "sh", "-c",
+                    'mount --bind "$0" /etc/ssl/certs && exec "$@"', store)
+            url = self.args("ok").replace(":%d/" % self.idp.port, ":%d/" % rogue.port)
+            r = self.pam.run(self.pam.simple(url.replace("ca_file=%s " % self.ca, "")),
+                             "alice", [PW], wrapper=wrap)
+            t.eq(r.auth, 0, "precondition: without ca_file the system store (holding the "
+                 "rogue CA) is trusted")
+            r = self.pam.run(self.pam.simple(url), "alice", [PW], wrapper=wrap)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                        "ca_file given: a CA only in the system store is not trusted")
+            # The same with ca_path: it replaces the store too.
+            capath = os.path.join(self.w.path, "store-capath")
+            os.makedirs(capath)
+            with open(self.ca) as src, open(os.path.join(capath, "test-ca.pem"), "w") as dst:
+                dst.write(src.read())
+            subprocess.run(["openssl", "rehash", capath], check=True, capture_output=True)
+            r = self.pam.run(self.pam.simple(url.replace("ca_file=%s " % self.ca,
+                                                         "ca_path=%s " % capath)),
+                             "alice", [PW], wrapper=wrap)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                        "ca_path given: a CA only in the system store is not trusted")
+        finally:
+            rogue.stop()
+
+    def trust_file_paths(self):
+        """The files' own owner, and every directory above them."""
+        t = self.t
+        import shutil
+        # A CA file owned by another user.
+        ca = os.path.join(self.w.path, "ca-uid1.pem")
+        shutil.copy(self.ca, ca)
+        os.chown(ca, 1, 1)
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=" + ca)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "ca_file owned by uid 1", message="")
+        # A symlink in a directory anybody can write, to the real CA.
+        open_dir = os.path.join(self.w.path, "open-dir")
+        os.makedirs(open_dir)
+        os.chmod(open_dir, 0o1777)
+        link = os.path.join(open_dir, "ca.pem")
+        os.symlink(self.ca, link)
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=" + link)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "ca_file through a symlink in a world-writable directory", message="")
+        t.ok(any(p == 3 and open_dir in x and "writable by group or others" in x
+                 for p, x in r.logs), "the LOG_ERR line names the directory", r.log_text())
+        # The same link in a root-only directory: followed (system CA links).
+        safe_dir = os.path.join(self.w.path, "safe-dir")
+        os.makedirs(safe_dir)
+        os.symlink(self.ca, os.path.join(safe_dir, "ca.pem"))
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=%s/ca.pem" % safe_dir)))
+        t.eq(r.auth, 0, "ca_file through a symlink in a root-only directory: followed")
+        # A link in a root-only directory to a link in an open one: every
+        # link of the chain counts, not only where it ends.
+        os.symlink(link, os.path.join(safe_dir, "via-open.pem"))
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=%s/via-open.pem" % safe_dir)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "ca_file: a link to a link in a world-writable directory", message="")
+        # The same through directory links: safe/d -> open/d -> real.
+        real_dir = os.path.join(self.w.path, "real-dir")
+        os.makedirs(real_dir)
+        shutil.copy(self.ca, os.path.join(real_dir, "ca.pem"))
+        os.symlink(real_dir, os.path.join(safe_dir, "d-direct"))
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=%s/d-direct/ca.pem" % safe_dir)))
+        t.eq(r.auth, 0, "ca_file below a directory link between root-only directories: used")
+        os.symlink(real_dir, os.path.join(open_dir, "d"))
+        os.symlink(os.path.join(open_dir, "d"), os.path.join(safe_dir, "d-via-open"))
+        r = self.login(self.pam.simple(self.args("ok", "ca_file=%s/d-via-open/ca.pem" % safe_dir)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "ca_file below a directory link that leads through a world-writable "
+                    "directory", message="")
+        # A directory owned by another user above the config file.
+        user_dir = os.path.join(self.w.path, "user-dir")
+        os.makedirs(user_dir)
+        conf = os.path.join(user_dir, "pam_ropc.conf")
+        with open(conf, "w") as f:
+            f.write("token_endpoint = %s\n" % self.idp.url("ok"))
+        os.chmod(conf, 0o600)
+        os.chown(user_dir, 1, 1)
+        r = self.login(self.pam.simple("config=%s ca_file=%s require_local_user=no"
+                                       % (conf, self.ca)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "config file in a directory owned by uid 1", message="")
+        os.chown(user_dir, 0, 0)
+        os.chmod(user_dir, 0o775)
+        r = self.login(self.pam.simple("config=%s ca_file=%s require_local_user=no"
+                                       % (conf, self.ca)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "config file in a group-writable directory", message="")
+        os.chmod(user_dir, 0o755)
+        r = self.login(self.pam.simple("config=%s ca_file=%s require_local_user=no"
+                                       % (conf, self.ca)))
+        t.eq(r.auth, 0, "the same config file once the directory is root's alone: login")
+        secret_dir = os.path.join(self.w.path, "secret-dir")
+        os.makedirs(secret_dir)
+        secret = os.path.join(secret_dir, "secret")
+        with open(secret, "w") as f:
+            f.write("s3cret\n")
+        os.chmod(secret, 0o600)
+        os.chmod(secret_dir, 0o777)
+        r = self.login(self.pam.simple(self.args("ok", "client_id=box client_secret_file=" +
+                                                 secret)))
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured",
+                    "secret file in a world-writable directory", message="")
 
     def case_trust_files(self):
         t = self.t
@@ -535,16 +975,20 @@ class Suite:
         svc = self.pam.simple(self.args("ok", "ca_file=" + ca))
         r = self.login(svc)
         self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "group-writable ca_file", message="")
-        t.ok(any(p == 3 and "ca_file" in x and "not writable by group or others" in x
+        t.ok(any(p == 3 and "ca_file" in x and "lets group or others write it" in x
                  for p, x in r.logs), "group-writable ca_file: LOG_ERR says why", r.log_text())
         os.chmod(ca, 0o644)
         r = self.login(svc)
         t.eq(r.auth, 0, "the same CA file, mode 644: accepted")
         svc = self.pam.simple(self.args("ok", "export_tokens=no"))
         r = self.login(svc)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "export_tokens=no (a typo)",
+                    message="")
+        t.ok("OAUTH2_ACCESS_TOKEN" not in r.env, "export_tokens=no: no token is exported", r.env)
         t.ok(any(p == 3 and 'unknown option "export_tokens"' in x and
                  "did you mean export_token?" in x for p, x in r.logs),
              "a mistyped key: LOG_ERR suggests the key meant", r.log_text())
+        self.trust_file_paths()
 
     def case_network(self):
         t = self.t
@@ -623,12 +1067,25 @@ class Suite:
         t.ok(any("readable by group or others" in e and "chmod 600" in e for e in errs),
              "world-readable secret: LOG_ERR says why and how to fix", r.log_text())
         t.ok("hunter22" not in r.stderr, "world-readable secret: the secret is not logged")
-        # Unknown keys are logged and ignored.
+        # Unknown keys fail closed: in the pam.d arguments and in the file.
+        before = len(self.idp.requests())
         svc = self.pam.simple(self.args("ok", "frobnicate=1"))
         r = self.login(svc)
-        t.eq(r.auth, 0, "unknown option: ignored, login works")
-        t.ok(any(p == 3 and 'unknown option "frobnicate"' in txt for p, txt in r.logs),
-             "unknown option: LOG_ERR line", r.log_text())
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "unknown pam.d option", message="")
+        t.ok(any(p == 3 and 'unknown option "frobnicate" in pam.d arguments' in txt
+                 for p, txt in r.logs), "unknown pam.d option: LOG_ERR line names it",
+             r.log_text())
+        conf = self.pam.config("scope = openid\nexport_tokens = no\n")
+        svc = self.pam.simple("token_endpoint=%s ca_file=%s require_local_user=no config=%s"
+                              % (self.idp.url("ok"), self.ca, conf))
+        r = self.login(svc)
+        self.expect(r, "PAM_SERVICE_ERR", "misconfigured", "unknown key in the file", message="")
+        t.ok(any(p == 3 and 'unknown option "export_tokens" in %s line 2' % conf in txt and
+                 "did you mean export_token?" in txt for p, txt in r.logs),
+             "unknown key in the file: LOG_ERR names the file, the line and the nearest key",
+             r.log_text())
+        t.eq((len(self.idp.requests()) - before, r.env), (0, {}),
+             "unknown keys: no request, nothing exported")
         # error_map from the admin wins over the built-in table.
         svc = self.pam.simple(self.args("keycloak_invalid",
                                         "error_map=locked:Invalid%20user"))
@@ -655,12 +1112,41 @@ class Suite:
         """After pam_end, no copy of the password (typed or form-encoded)
         or of the access token may remain anywhere in the process's heap
         or anonymous memory: not in our buffers, not in libcurl's (wiping
-        allocator), not in OpenSSL's (SSL_OP_CLEANSE_PLAINTEXT)."""
+        allocator), not in OpenSSL's (SSL_OP_CLEANSE_PLAINTEXT).
+
+        The encoded password searched for is not encoded by the test: it is
+        the password= value exactly as the IdP received it in a run without
+        the scan (the encoding is deterministic), so a change of the
+        module's encoding cannot make the scan look for the wrong bytes."""
         t = self.t
+
+        def wire_password(scen, before):
+            """The raw bytes of the one password= field of the one request
+            since before, or None."""
+            reqs = self.fresh_requests(scen, before)
+            if len(reqs) != 1:
+                return None
+            body = base64.b64decode(reqs[0]["body_raw_b64"])
+            vals = [f[len(b"password="):] for f in body.split(b"&")
+                    if f.startswith(b"password=")]
+            return vals[0] if len(vals) == 1 else None
+
+        differs = []
         for scen in ("ok", "onelogin_locked", "entra_mfa", "html200"):
             svc = self.pam.simple(self.args(scen))
             for pw in ("correct horse battery staple", "pä ss&=+%w0rd😀 long enough"):
-                r = self.pam.run(svc, "alice", [pw], ["--scan-secrets"])
+                before = len(self.idp.requests(scen))
+                self.pam.run(svc, "alice", [pw])
+                enc = wire_password(scen, before)
+                if not t.ok(enc, "%s: the IdP received one password= value (%r)" % (scen, pw)):
+                    continue
+                differs.append(enc != pw.encode("utf-8"))
+                before = len(self.idp.requests(scen))
+                r = self.pam.run(svc, "alice", [pw], ["--scan-secrets"],
+                                 extra_env={"PAMDRIVE_SCAN_ENCODED": enc.hex()})
+                t.eq(wire_password(scen, before), enc,
+                     "%s: the scan run sent the same encoded password as the run before"
+                     % scen)
                 scan = r.data.get("scan", {})
                 t.diag("lingering copies after pam_end (%s, %r): %s" % (scen, pw, scan))
                 t.eq(scan.get("canary"), 1, "heap scan sees a canary (the scan is not blind)")
@@ -668,6 +1154,8 @@ class Suite:
                 t.eq((scan.get("password"), scan.get("password_encoded"), scan.get("token")),
                      (0, 0, want_token),
                      "%s: no copy of the password or token left after pam_end" % scen)
+        t.ok(any(differs), "lingering: the encoded password differs from the typed one "
+             "for at least one password (the encoded needle is searched for)", differs)
 
     def case_enumeration(self):
         """An unknown user at the IdP and a wrong password look the same."""
@@ -684,7 +1172,8 @@ class Suite:
     def fault_servers(self):
         servers = {"main": self.idp}
         specs = {"wronghost": ("wronghost", ()), "expired": ("expired", ()),
-                 "rogue": ("rogue", ()), "tls10": ("server", ("--tls-max", "1.0")),
+                 "rogue": ("rogue", ()),
+                 "tls11": ("server", ("--tls-min", "1.1", "--tls-max", "1.1")),
                  "silent": (None, ("--plain-tcp-mode", "accept_silent"))}
         for name, (cert, extra) in specs.items():
             servers[name] = TestIdP(self.w.path, self.pki, name="fault-" + name, cert=cert,
@@ -696,6 +1185,22 @@ class Suite:
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fault-matrix.tsv")
         rows = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8")
                 if l.strip() and not l.startswith("#")]
+        # tls11: OpenSSL's default security level (and a distribution's
+        # MinProtocol) refuse TLS 1.1 whatever the module asks, which would
+        # hide the loss of its own TLS 1.2 minimum.  The row's client runs
+        # with a permissive config that leaves that minimum as the only
+        # thing that can refuse.  Its one TLS 1.3 suite is only there to
+        # show that the module's process really reads it.  (OpenSSL reads
+        # OPENSSL_CONF with secure_getenv(): setuid callers such as sudo
+        # ignore it, so a user cannot weaken the module this way.)
+        suite13 = "TLS_CHACHA20_POLY1305_SHA256"
+        conf = os.path.join(self.w.path, "openssl-permissive.cnf")
+        with open(conf, "w") as f:
+            f.write("openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n"
+                    "[ssl_sect]\nsystem_default = system_default_sect\n"
+                    "[system_default_sect]\nMinProtocol = TLSv1\n"
+                    "CipherString = DEFAULT:@SECLEVEL=0\nCiphersuites = %s\n" % suite13)
+        client_env = {"tls11": {"OPENSSL_CONF": conf}}
         servers = self.fault_servers()
         try:
             for case, server, scen, code, outcome, detail in rows:
@@ -703,9 +1208,34 @@ class Suite:
                     url = "https://127.0.0.1:1/s/ok/token"
                 else:
                     url = servers[server].url(scen)
+                env = client_env.get(server, {})
+                setenv = [a for kv in env.items() for a in ("--setenv", "%s=%s" % kv)]
+                if server == "tls11":
+                    # The row means something only if, under the same
+                    # config, a client without a minimum of its own gets
+                    # TLS 1.1 from this server, and the module reads it.
+                    import subprocess
+                    p = subprocess.run(
+                        ["openssl", "s_client", "-brief", "-verify_return_error",
+                         "-connect", "127.0.0.1:%d" % servers[server].port, "-CAfile", self.ca],
+                        stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
+                        env=dict(os.environ, **env))
+                    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+                    t.ok(p.returncode == 0 and "Protocol version: TLSv1.1" in out and
+                         "Verification: OK" in out,
+                         "fault: %s: under the test's OpenSSL config a default client gets "
+                         "TLS 1.1 (only the module's TLS 1.2 minimum can refuse)" % case,
+                         "rc %d\n%s" % (p.returncode, out))
+                    before = len(self.idp.requests("ok"))
+                    r = self.login(self.pam.simple(self.args("ok")), args=setenv)
+                    got = [(q["tls_version"], q.get("tls_cipher"))
+                           for q in self.fresh_requests("ok", before)]
+                    t.eq((r.auth, got), (0, [("TLSv1.3", suite13)]),
+                         "fault: %s: the module's process reads that config (its TLS 1.3 "
+                         "suite is the one used with the main IdP)" % case)
                 args = self.args(scen, "timeout=3 connect_timeout=2").replace(
                     self.idp.url(scen), url)
-                r = self.login(self.pam.simple(args))
+                r = self.login(self.pam.simple(args), args=setenv)
                 self.expect(r, code, outcome, "fault: " + case, message="")
                 if detail:
                     t.ok(detail in (r.field("detail") or ""),
@@ -807,6 +1337,9 @@ class Suite:
         t.eq(r.auth, 0, "a mode 600 root-owned secret file is accepted")
 
     def run(self, cases):
+        only = os.environ.get("ROPC_CASES")     # a developer's shortcut: case,case
+        if only:
+            cases = [c for c in cases if c in only.split(",")]
         for c in cases:
             try:
                 getattr(self, "case_" + c)()
@@ -828,7 +1361,8 @@ def main():
                 "password", "onelogin_locked", "entra_mfa", "http503", "html200",
                 "glewlwyd_denied", "onelogin_not_found")]
             s.run(["success", "export_options", "outcomes", "refused_locally",
-                   "config_errors", "network", "other_functions"])
+                   "config_errors", "network", "other_functions", "clean_handle", "identity",
+                   "error_bearing_200"])
         else:
             # The heap scan reads raw mappings: under AddressSanitizer its
             # own interceptors refuse that (and ASan's allocator keeps freed
@@ -838,7 +1372,9 @@ def main():
                    "special_passwords", "injection", "request_shape", "refused_locally",
                    "first_pass", "network", "tls", "config_errors", "other_functions",
                    "enumeration", "fault_matrix", "bad_input", "environment_hazards",
-                   "retries", "dns_blackhole", "state", "trust_files"] +
+                   "retries", "dns_blackhole", "state", "trust_files", "clean_handle",
+                   "identity", "unprivileged", "refusal_memory", "urls", "trust_pins",
+                   "ca_store", "error_bearing_200"] +
                   ([] if sanitize else ["lingering"]))
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not s.pam.sanitizer_reports and s.pam.count > 50,

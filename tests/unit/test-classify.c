@@ -352,6 +352,7 @@ test_unavailable(void)
 {
 	static const long statuses[] = { 500, 502, 503, 504, 429, 599 };
 	static const long redirects[] = { 301, 302, 303, 307, 308, 300 };
+	static const long moved[] = { 301, 302, 303, 307, 308 };
 	static const enum ropc_net nets[] = {
 		ROPC_NET_CONNECT, ROPC_NET_TIMEOUT, ROPC_NET_TLS, ROPC_NET_TOO_BIG, ROPC_NET_ERROR,
 	};
@@ -374,6 +375,17 @@ test_unavailable(void)
 	for (i = 0; i < sizeof(redirects) / sizeof(redirects[0]); i++) {
 		snprintf(what, sizeof(what), "redirect %ld, even with a token body", redirects[i]);
 		expect(redirects[i], ok, UNAVAIL, what);
+	}
+	/* The redirect rule itself, not the later "unexpected HTTP" catch-all
+	 * for statuses under 400 (which also gives unavailable): only the
+	 * redirect rule writes this detail. */
+	for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		struct ropc_verdict v;
+
+		run(NULL, ROPC_NET_OK, moved[i], ok, strlen(ok), &v);
+		CHECK_STR(v.detail, "redirect not followed",
+			  "redirect %ld: the detail says the redirect was not followed", moved[i]);
+		ropc_verdict_free(&v);
 	}
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
 		snprintf(what, sizeof(what), "net %s with status 0", netnames[i]);
@@ -658,8 +670,9 @@ test_error_map(void)
 	EXPECT_S(&s, ROPC_NET_OK, 400, "{\"error\":\"access_denied\"}", DENIED,
 		 "no entry matches: built-ins still apply");
 	EXPECT_S(&s, ROPC_NET_OK, 200, "{\"access_token\":\"at\",\"error_description\":"
-		 "\"Authentication Failed\"}", SUCCESS,
-		 "a valid token response is success whatever the map says");
+		 "\"Authentication Failed\"}", LOCKED,
+		 "a token response whose description says a refusal is that refusal, "
+		 "error_map included");
 
 	run(&s, ROPC_NET_OK, 401, ol, strlen(ol), &v);
 	CHECK_CONTAINS(v.detail, "error_map entry 1", "detail names the error_map entry");
@@ -702,6 +715,58 @@ test_error_map(void)
 	}
 }
 
+/* A 200 carries an error when its structure says so, whatever the
+ * member holds; and a 200 whose description says a refusal is that
+ * refusal (issue: close the fail-open paths, item 1). */
+static void
+test_error_bearing_200(void)
+{
+	struct ropc_verdict v;
+
+	expect(200, "{\"access_token\":\"at\",\"error\":{\"code\":1}}", UNAVAIL,
+	       "200 with a token and \"error\": an object");
+	expect(200, "{\"access_token\":\"at\",\"error\":true}", UNAVAIL,
+	       "200 with a token and \"error\": true");
+	expect(200, "{\"access_token\":\"at\",\"error\":\"\"}", UNAVAIL,
+	       "200 with a token and \"error\": \"\"");
+	expect(200, "{\"access_token\":\"at\",\"error\":\"\\u0000invalid_grant\"}", UNAVAIL,
+	       "200 with a token and \"error\": \"\\u0000...\"");
+	expect(200, "{\"access_token\":\"at\",\"error\":0}", UNAVAIL,
+	       "200 with a token and \"error\": 0");
+	expect(200, "{\"access_token\":\"at\",\"error\":[]}", UNAVAIL,
+	       "200 with a token and \"error\": []");
+	expect(200, "{\"access_token\":\"at\",\"status\":{\"error\":true,\"code\":401}}", UNAVAIL,
+	       "200 with a token and OneLogin status.error true without type");
+	expect(200, "{\"access_token\":\"at\",\"status\":{\"error\":\"yes\"}}", UNAVAIL,
+	       "200 with a token and status.error a string");
+	expect(200, "{\"access_token\":\"at\",\"error_description\":"
+		    "\"MFA is required for this user\"}", MFA,
+	       "200 with a token whose description alone says MFA is required");
+	expect(200, "{\"access_token\":\"at\",\"error_description\":"
+		    "\"User is locked. Access is unauthorized\"}", LOCKED,
+	       "200 with a token whose description alone says locked");
+	expect(200, "{\"access_token\":\"at\",\"error_description\":\"Account disabled\"}", SUSP,
+	       "200 with a token whose description alone says disabled");
+	/* What stays a success: null members and status.error false. */
+	expect(200, "{\"access_token\":\"at\",\"error\":null}", SUCCESS,
+	       "200 with a token and \"error\": null is a success");
+	expect(200, "{\"access_token\":\"at\",\"status\":{\"error\":false}}", SUCCESS,
+	       "200 with a token and status.error false is a success");
+	expect(200, "{\"access_token\":\"at\",\"status\":{\"error\":null}}", SUCCESS,
+	       "200 with a token and status.error null is a success");
+	/* A refused 200 keeps no token. */
+	run(NULL, ROPC_NET_OK, 200, "{\"access_token\":\"at\",\"error\":true}",
+	    strlen("{\"access_token\":\"at\",\"error\":true}"), &v);
+	CHECK(v.tokens.access_token == NULL, "an error-bearing 200 keeps no access token");
+	CHECK(strstr(v.detail, "carries an error") != NULL, "its detail says it carries an error");
+	ropc_verdict_free(&v);
+	run(NULL, ROPC_NET_OK, 200, "{\"access_token\":\"at\",\"error_description\":"
+	    "\"MFA is required for this user\"}", strlen("{\"access_token\":\"at\",\"error_description\":"
+	    "\"MFA is required for this user\"}"), &v);
+	CHECK(v.tokens.access_token == NULL, "a 200 refusal keeps no access token");
+	ropc_verdict_free(&v);
+}
+
 int
 main(void)
 {
@@ -713,6 +778,7 @@ main(void)
 	test_unavailable();
 	test_success();
 	test_bad_200();
+	test_error_bearing_200();
 	test_error_map();
 	return tap_done();
 }

@@ -2,8 +2,10 @@
  * test-options.c: the three layers of settings (DESIGN §5): defaults, the
  * config file, the pam.d arguments; the validation of every kind of value;
  * the rules for where a client secret may come from.  Config files are
- * written into a mkdtemp directory and read with ropc_settings_load_as,
- * owner geteuid().
+ * written into a directory made by tap_safe_tmpdir (under /run/ropc-tests
+ * as root, so that every directory above them is root-owned and closed to
+ * group and other writes) and read with ropc_settings_load_as, owner
+ * geteuid().
  *
  * pam_vsyslog is wrapped here: every line the module logs is kept (to check
  * that problems are logged at LOG_ERR and that no secret is ever logged)
@@ -16,11 +18,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <security/pam_ext.h>
@@ -205,7 +210,7 @@ test_defaults(void)
 
 	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
 	if (S == NULL) {
-		SKIP(23, "no settings");
+		FAIL(23, "no settings: the base config did not load");
 		return;
 	}
 	CHECK_STR(S->token_endpoint, "https://idp.example.com/token", "token_endpoint from file");
@@ -274,7 +279,7 @@ test_file_syntax(void)
 
 	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "full config file loads");
 	if (S == NULL) {
-		SKIP(25, "no settings");
+		FAIL(25, "no settings: the full config file did not load");
 		return;
 	}
 	CHECK_STR(S->token_endpoint,
@@ -291,7 +296,7 @@ test_file_syntax(void)
 		CHECK_STR(S->extra_params[1].name, "x-two", "extra_param 2 name");
 		CHECK_STR(S->extra_params[1].value, "a=b", "extra_param value may hold =");
 	} else {
-		SKIP(4, "extra_params missing");
+		FAIL(4, "extra_param entries: %zu, not 2", S->n_extra_params);
 	}
 	CHECK_INT(S->n_error_map, 2, "error_map repeatable");
 	if (S->n_error_map == 2) {
@@ -300,7 +305,7 @@ test_file_syntax(void)
 		CHECK_INT(S->error_map[1].outcome, ROPC_OUT_MFA_REQUIRED,
 			  "error_map outcome name ignores case");
 	} else {
-		SKIP(3, "error_map missing");
+		FAIL(3, "error_map entries: %zu, not 2", S->n_error_map);
 	}
 	CHECK_STR(S->username_format, "%u@example.com", "username_format");
 	CHECK(!S->require_local_user, "require_local_user = no");
@@ -312,7 +317,7 @@ test_file_syntax(void)
 	CHECK_STR(S->pinned_public_key, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		  "pinned_public_key");
 	CHECK_STR(S->resource, "https://api.example.com", "resource");
-	CHECK_STR(S->proxy, "http://proxy.example.com:3128", "proxy");
+	CHECK_STR(S->proxy, "http://proxy.example.com:3128/", "proxy (as libcurl's URL API normalised it)");
 	CHECK(S->use_first_pass, "use_first_pass");
 	CHECK_INT(S->client_auth, ROPC_CLIENT_AUTH_NONE, "last line without a newline read");
 }
@@ -332,7 +337,7 @@ test_override(void)
 		       (const char *)NULL),
 		  PAM_SUCCESS, "file plus overriding arguments load");
 	if (S == NULL) {
-		SKIP(6, "no settings");
+		FAIL(6, "no settings: the file plus arguments did not load");
 		return;
 	}
 	CHECK_STR(S->scope, "email", "argument overrides file scope");
@@ -365,18 +370,32 @@ test_unknown(void)
 	const char *conf = put("unknown.conf",
 		"token_endpoint = https://idp.example.com/token\n"
 		"colour = blue\n", 0644);
+	const char *good = put("known.conf",
+		"token_endpoint = https://idp.example.com/token\n", 0644);
 
-	CHECK_INT(load(conf, "frobnicate=1", "shiny", (const char *)NULL), PAM_SUCCESS,
-		  "unknown keys in file and arguments are ignored");
-	CHECK(logged(LOG_ERR, "colour"), "unknown file key logged at LOG_ERR");
-	CHECK(logged(LOG_ERR, "frobnicate"), "unknown argument logged at LOG_ERR");
-	CHECK(logged(LOG_ERR, "shiny"), "unknown bare word logged at LOG_ERR");
+	/* Unknown keys fail closed: a typo in a key that restricts access
+	 * must never leave a weaker default in force. */
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "an unknown key in the file refuses the settings");
+	CHECK(logged(LOG_ERR, "unknown option \"colour\""), "unknown file key logged at LOG_ERR");
+	CHECK(logged(LOG_ERR, "line 2"), "the LOG_ERR line names the line");
+	CHECK(logged(LOG_ERR, "unknown.conf"), "the LOG_ERR line names the file");
 	CHECK(!logged(LOG_ERR, "blue"), "the unknown key's value is not logged");
-	CHECK_INT(load(conf, "Token_Endpoint=https://x.example.com/t", (const char *)NULL),
-		  PAM_SUCCESS, "keys are case-sensitive: Token_Endpoint is unknown");
-	if (S != NULL)
-		CHECK_STR(S->token_endpoint, "https://idp.example.com/token",
-			  "Token_Endpoint did not override token_endpoint");
+	CHECK_INT(load(good, "frobnicate=1", (const char *)NULL), PAM_SERVICE_ERR,
+		  "an unknown pam.d argument refuses the settings");
+	CHECK(logged(LOG_ERR, "frobnicate") && logged(LOG_ERR, "pam.d arguments"),
+	      "unknown argument logged at LOG_ERR, naming the pam.d arguments");
+	CHECK_INT(load(good, "shiny", (const char *)NULL), PAM_SERVICE_ERR,
+		  "an unknown bare word refuses the settings");
+	CHECK(logged(LOG_ERR, "shiny"), "unknown bare word logged at LOG_ERR");
+	CHECK_INT(load(good, "export_tokens=no", (const char *)NULL), PAM_SERVICE_ERR,
+		  "export_tokens=no (a typo of export_token) refuses the settings");
+	CHECK(logged(LOG_ERR, "did you mean export_token?"),
+	      "the LOG_ERR line names the nearest known key");
+	CHECK_INT(load(good, "Token_Endpoint=https://x.example.com/t", (const char *)NULL),
+		  PAM_SERVICE_ERR, "keys are case-sensitive: Token_Endpoint is unknown");
+	CHECK(logged(LOG_ERR, "did you mean token_endpoint?"),
+	      "Token_Endpoint: the nearest key is suggested");
 	line_rc("debug = maybe", PAM_SUCCESS, "a bad debug value is only logged");
 }
 
@@ -557,9 +576,10 @@ test_duplicates(void)
 		  PAM_SUCCESS, "extra_param and error_map may repeat");
 	snprintf(text, sizeof(text), "%sconfig = /etc/other.conf\n", base);
 	conf = put("cfgkey.conf", text, 0644);
-	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "config in the file is ignored");
-	if (S != NULL)
-		CHECK_STR(S->config, conf, "config in the file does not change the path");
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "config in the file refuses the settings (only the pam.d line names the file)");
+	CHECK(logged(LOG_ERR, "only read from the pam.d arguments"),
+	      "config in the file: LOG_ERR says where it belongs");
 }
 
 static void
@@ -752,29 +772,144 @@ test_cross(void)
 		  "client_auth ignores case");
 }
 
+/* What the loads without config= gave.  Plain data: it may be filled in a
+ * child process and sent back through a pipe. */
+struct default_result {
+	char setup_error[512];  /* why ROPC_DEFAULT_CONFIG could not be made
+				 * missing; "" when it was */
+	int rc_args;            /* load(NULL, token_endpoint=...) */
+	int have_config;        /* S and S->config were set after it */
+	char config[256];       /* S->config */
+	int logged_error;       /* it logged a LOG_ERR line naming "config" */
+	int rc_none;            /* load(NULL) */
+};
+
+/* The loads without config=; ROPC_DEFAULT_CONFIG must not exist. */
+static void
+default_loads(struct default_result *r)
+{
+	r->rc_args = load(NULL, "token_endpoint=https://idp.example.com/t", (const char *)NULL);
+	r->have_config = S != NULL && S->config != NULL;
+	if (r->have_config)
+		snprintf(r->config, sizeof(r->config), "%s", S->config);
+	r->logged_error = logged(LOG_ERR, "config");
+	r->rc_none = load(NULL, (const char *)NULL);
+}
+
+/*
+ * default_loads in a child process in a private mount namespace where the
+ * directory of ROPC_DEFAULT_CONFIG is an empty tmpfs (root, 0755): there
+ * the file is missing whatever this machine holds, and the real directory
+ * is never touched (the mount ends with the child).  Needs root
+ * (CAP_SYS_ADMIN).  r gets the child's results, or r->setup_error says why
+ * there are none.
+ */
+static void
+default_loads_hidden(struct default_result *r)
+{
+	char parent[128], *slash;
+	struct stat st;
+	size_t got = 0;
+	ssize_t k;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(parent, sizeof(parent), "%s", ROPC_DEFAULT_CONFIG);
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent) {
+		snprintf(r->setup_error, sizeof(r->setup_error), "no directory in %s",
+			 ROPC_DEFAULT_CONFIG);
+		return;
+	}
+	*slash = '\0';
+	if (pipe(fds) != 0) {
+		snprintf(r->setup_error, sizeof(r->setup_error), "pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(r->setup_error, sizeof(r->setup_error), "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		const char *p = (const char *)r;
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) != 0)
+			snprintf(r->setup_error, sizeof(r->setup_error), "unshare(CLONE_NEWNS): %s",
+				 strerror(errno));
+		else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+			snprintf(r->setup_error, sizeof(r->setup_error),
+				 "mount --make-rprivate /: %s", strerror(errno));
+		else if (stat(parent, &st) == 0 &&
+			 mount("ropc-test", parent, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			       "mode=0755") != 0)
+			snprintf(r->setup_error, sizeof(r->setup_error), "mount a tmpfs on %s: %s",
+				 parent, strerror(errno));
+		else if (lstat(ROPC_DEFAULT_CONFIG, &st) == 0 || errno != ENOENT)
+			snprintf(r->setup_error, sizeof(r->setup_error),
+				 "%s still there under the empty tmpfs", ROPC_DEFAULT_CONFIG);
+		else
+			default_loads(r);
+		while (got < sizeof(*r) && (k = write(fds[1], p + got, sizeof(*r) - got)) > 0)
+			got += (size_t)k;
+		_exit(got == sizeof(*r) ? 0 : 1);
+	}
+	close(fds[1]);
+	while (got < sizeof(*r) && (k = read(fds[0], (char *)r + got, sizeof(*r) - got)) > 0)
+		got += (size_t)k;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    got != sizeof(*r)) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->setup_error, sizeof(r->setup_error),
+			 "the child ended with status 0x%x after %zu of %zu bytes", (unsigned int)status,
+			 got, sizeof(*r));
+	}
+}
+
 static void
 test_missing_and_size(void)
 {
+	struct default_result dr;
 	struct stat st;
 	char *big;
 	const char *conf;
-	int fd;
+	int fd, ran = 0;
 	size_t n;
 
 	CHECK_INT(load(path_of("does-not-exist.conf"), "token_endpoint=https://idp.example.com/t",
 		       (const char *)NULL),
 		  PAM_SERVICE_ERR, "missing explicit config= refused");
 	CHECK(logged(LOG_ERR, "does-not-exist.conf"), "missing explicit config logged");
-	if (stat(ROPC_DEFAULT_CONFIG, &st) != 0 && errno == ENOENT) {
-		CHECK_INT(load(NULL, "token_endpoint=https://idp.example.com/t", (const char *)NULL),
-			  PAM_SUCCESS, "missing default config: the arguments alone are used");
-		if (S != NULL)
-			CHECK_STR(S->config, ROPC_DEFAULT_CONFIG, "config is the default path");
-		CHECK(!logged(LOG_ERR, "config"), "missing default config is not an error");
-		CHECK_INT(load(NULL, (const char *)NULL), PAM_SERVICE_ERR,
-			  "no config file and no arguments: no token_endpoint");
+	/* Without config=, a missing default config file is not an error.  As
+	 * root the file is hidden in a private mount namespace, whatever this
+	 * machine has; otherwise the checks run only where it is absent. */
+	memset(&dr, 0, sizeof(dr));
+	if (me == 0) {
+		default_loads_hidden(&dr);
+		ran = 1;
+	} else if (stat(ROPC_DEFAULT_CONFIG, &st) != 0 && errno == ENOENT) {
+		default_loads(&dr);
+		ran = 1;
+	}
+	if (!ran) {
+		SKIP(4, "%s exists on this system, and not root: cannot hide it",
+		     ROPC_DEFAULT_CONFIG);
+	} else if (dr.setup_error[0] != '\0') {
+		FAIL(4, "cannot make %s missing: %s", ROPC_DEFAULT_CONFIG, dr.setup_error);
 	} else {
-		SKIP(4, "%s exists on this system", ROPC_DEFAULT_CONFIG);
+		CHECK_INT(dr.rc_args, PAM_SUCCESS,
+			  "missing default config: the arguments alone are used");
+		CHECK_STR(dr.have_config ? dr.config : NULL, ROPC_DEFAULT_CONFIG,
+			  "config is the default path");
+		CHECK(!dr.logged_error, "missing default config is not an error");
+		CHECK_INT(dr.rc_none, PAM_SERVICE_ERR,
+			  "no config file and no arguments: no token_endpoint");
 	}
 
 	/* Exactly 64 KiB is fine, one byte more is not. */
@@ -815,24 +950,76 @@ test_missing_and_size(void)
 		  "config file with a NUL byte refused");
 }
 
+/* URLs are parsed with libcurl's URL API when read; credentials in URLs
+ * are refused where they could leak, and never logged. */
+static void
+test_urls(void)
+{
+	char text[1024];
+	const char *conf;
+
+	arg_rc("token_endpoint=https://[::1/token", PAM_SERVICE_ERR,
+	       "malformed IPv6 endpoint refused when read");
+	CHECK(logged(LOG_ERR, "is not a valid URL"), "malformed endpoint: LOG_ERR says why");
+	arg_rc("token_endpoint=https://[::1]:8443/token", PAM_SUCCESS, "IPv6 endpoint accepted");
+	arg_rc("token_endpoint=https://u:hunter2@idp.example.com/token", PAM_SERVICE_ERR,
+	       "endpoint with user:password@ refused");
+	CHECK(!logged(LOG_ERR, "hunter2") && logged(LOG_ERR, "<credentials removed>"),
+	      "endpoint credentials never logged");
+	arg_rc("token_endpoint=https://u:hunter2@[::1/token", PAM_SERVICE_ERR,
+	       "malformed endpoint with credentials refused");
+	CHECK(!logged(LOG_ERR, "hunter2"), "credentials of a malformed endpoint never logged");
+	arg_rc("proxy=http://[::1:3128", PAM_SERVICE_ERR, "malformed proxy refused when read");
+	arg_rc("proxy=http://pu:hunter3@proxy.example.com:3128", PAM_SERVICE_ERR,
+	       "proxy credentials refused in the pam.d arguments");
+	CHECK(!logged(LOG_ERR, "hunter3"), "proxy credentials never logged");
+	snprintf(text, sizeof(text), "%sproxy = http://pu:hunter3@proxy.example.com:3128\n", base);
+	conf = put("proxycreds.conf", text, 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "proxy credentials refused in a file readable by others");
+	CHECK(!logged(LOG_ERR, "hunter3"), "proxy credentials in a 0644 file never logged");
+	conf = put("proxycreds600.conf", text, 0600);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS,
+		  "proxy credentials accepted from a mode 600 config file");
+	CHECK(S != NULL && S->proxy != NULL && strstr(S->proxy, "hunter3") != NULL,
+	      "the proxy URL keeps its credentials");
+}
+
+/* minimum_uid: a uid, default 1000. */
+static void
+test_minimum_uid(void)
+{
+	const char *conf = put("uid.conf", base, 0644);
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
+	CHECK(S != NULL && S->minimum_uid == 1000, "minimum_uid defaults to 1000");
+	CHECK_INT(load(conf, "minimum_uid=0", (const char *)NULL), PAM_SUCCESS, "minimum_uid=0");
+	CHECK(S != NULL && S->minimum_uid == 0, "minimum_uid=0 is stored");
+	CHECK_INT(load(conf, "minimum_uid=4294967294", (const char *)NULL), PAM_SUCCESS,
+		  "minimum_uid=4294967294");
+	arg_rc("minimum_uid=4294967295", PAM_SERVICE_ERR, "minimum_uid past the last uid refused");
+	arg_rc("minimum_uid=-1", PAM_SERVICE_ERR, "negative minimum_uid refused");
+	arg_rc("minimum_uid=1000x", PAM_SERVICE_ERR, "minimum_uid with junk refused");
+	arg_rc("minimum_uid=", PAM_SERVICE_ERR, "empty minimum_uid refused");
+}
+
 int
 main(void)
 {
-	char tmpl[] = "/tmp/ropc-options-XXXXXX";
-	char cmd[128];
-
 	me = geteuid();
 	umask(022);
-	if (mkdtemp(tmpl) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+	/* Under /run/ropc-tests as root: every directory above the files is
+	 * root-owned and closed to group and other writes, as the module
+	 * demands of the config, secret and trust files (tap.h). */
+	if (tap_safe_tmpdir(dir, sizeof(dir), "options") != 0)
 		return 1;
-	}
-	snprintf(dir, sizeof(dir), "%s", tmpl);
 
 	test_defaults();
 	test_file_syntax();
 	test_override();
 	test_unknown();
+	test_urls();
+	test_minimum_uid();
 	test_malformed();
 	test_error_map_lists();
 	test_duplicates();
@@ -843,8 +1030,6 @@ main(void)
 	CHECK(real_calls > 0, "libpam's pam_vsyslog took a NULL handle %d times without crashing",
 	      real_calls);
 	ropc_settings_free(S);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		tap_diag("could not remove %s", dir);
+	tap_remove_tmpdir(dir);
 	return tap_done();
 }

@@ -25,6 +25,8 @@ static const struct row table[] = {
 	/* Same code and message as a wrong password, so names cannot be probed. */
 	{ ROPC_OUT_IDP_UNKNOWN_USER, "idp_unknown_user", PAM_AUTH_ERR, NULL, 1 },
 	{ ROPC_OUT_UNKNOWN_USER, "unknown_user", PAM_USER_UNKNOWN, NULL, 0 },
+	/* Root and system accounts (uid below minimum_uid): never sent. */
+	{ ROPC_OUT_SYSTEM_ACCOUNT, "system_account", PAM_IGNORE, NULL, 0 },
 	/* §1 step 3: empty, oversized, sshd's junk password. */
 	{ ROPC_OUT_REJECTED_INPUT, "rejected_input", PAM_AUTH_ERR, NULL, 0 },
 	{ ROPC_OUT_MFA_REQUIRED, "mfa_required", PAM_CRED_INSUFFICIENT,
