@@ -167,6 +167,16 @@ parse_url(const char *v, bool proxy, char **url, bool *creds)
 	if (curl_url_get(u, CURLUPART_URL, url, 0) != CURLUE_OK || *url == NULL) {
 		why = "is not a valid URL";
 		*url = NULL;
+	} else {
+		/* libcurl decodes a percent-encoded host ("%cc" is the byte
+		 * 0xcc) and gives it back raw (found by fuzz-config). */
+		for (p = *url; *p != '\0'; p++)
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+				why = "has a host that decodes to bytes other than printable ASCII";
+				curl_free(*url);
+				*url = NULL;
+				break;
+			}
 	}
 out:
 	curl_free(part);

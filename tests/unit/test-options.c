@@ -962,6 +962,8 @@ test_urls(void)
 	       "malformed IPv6 endpoint refused when read");
 	CHECK(logged(LOG_ERR, "is not a valid URL"), "malformed endpoint: LOG_ERR says why");
 	arg_rc("token_endpoint=https://[::1]:8443/token", PAM_SUCCESS, "IPv6 endpoint accepted");
+	arg_rc("token_endpoint=https://idp.ex%cc.com/token", PAM_SERVICE_ERR,
+	       "a host that decodes to a non-ASCII byte refused (found by fuzz-config)");
 	arg_rc("token_endpoint=https://u:hunter2@idp.example.com/token", PAM_SERVICE_ERR,
 	       "endpoint with user:password@ refused");
 	CHECK(!logged(LOG_ERR, "hunter2") && logged(LOG_ERR, "<credentials removed>"),
