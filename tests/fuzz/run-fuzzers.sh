@@ -76,6 +76,9 @@ max_len() {
 	fuzz-config) echo 4096 ;;
 	fuzz-form) echo 2048 ;;
 	fuzz-sanitize) echo 1024 ;;
+	fuzz-jws) echo 17000 ;;         # past the 16 KiB token cap
+	fuzz-jwks) echo 70000 ;;        # past the 64 KiB key set cap
+	fuzz-claims) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
