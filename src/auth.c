@@ -23,12 +23,14 @@
 #include <openssl/evp.h>
 
 #include "classify.h"
+#include "discovery.h"
 #include "env.h"
 #include "form.h"
 #include "http.h"
 #include "logging.h"
 #include "options.h"
 #include "user.h"
+#include "verify.h"
 
 /* Everything one authentication produces, for its log line. */
 struct attempt {
@@ -210,19 +212,22 @@ free_mark(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
-/* The key of user under these settings: the fields separated by a byte
- * that none of them may hold (user names and settings have no control
- * characters).  A new string, or NULL. */
+/* The key of user under these settings, as configured (before discovery
+ * fills endpoints in): the fields separated by a byte that none of them
+ * may hold (user names and settings have no control characters).  A new
+ * string, or NULL. */
 static char *
 mark_key(const struct ropc_settings *s, const char *user)
 {
 	const char *cid = s->client_id != NULL ? s->client_id : "";
-	size_t n = strlen(user) + strlen(s->token_endpoint) + strlen(cid) +
-		   strlen(s->username_format) + 4;
+	const char *ep = s->token_endpoint != NULL ? s->token_endpoint : "";
+	const char *iss = s->issuer != NULL ? s->issuer : "";
+	size_t n = strlen(user) + strlen(ep) + strlen(iss) + strlen(cid) +
+		   strlen(s->username_format) + 5;
 	char *key = malloc(n);
 
 	if (key != NULL)
-		snprintf(key, n, "%s\x1f%s\x1f%s\x1f%s", user, s->token_endpoint, cid,
+		snprintf(key, n, "%s\x1f%s\x1f%s\x1f%s\x1f%s", user, ep, iss, cid,
 			 s->username_format);
 	return key;
 }
@@ -367,7 +372,7 @@ remember_prefix(struct ropc_ctx *ctx)
 /* Ask the IdP and classify its answer: decides a, fills v. */
 static void
 ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
-	struct ropc_verdict *v)
+	struct ropc_verdict *v, struct ropc_identity *id)
 {
 	const struct ropc_settings *s = ctx->settings;
 	struct ropc_http_result res;
@@ -397,6 +402,14 @@ ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
 	decide(a, v->outcome, v->detail);
 	if (res.net != ROPC_NET_OK && res.error[0] != '\0')
 		snprintf(a->detail, sizeof(a->detail), "%s: %s", v->detail, res.error);
+	if (a->outcome == ROPC_OUT_SUCCESS) {
+		/* The IdP said yes: now who for, and may they log in here. */
+		char detail[500] = "";
+		enum ropc_outcome o = ropc_verify(ctx, &v->tokens, idp_user, id, detail,
+						  sizeof(detail));
+
+		decide(a, o, detail);
+	}
 out:
 	ropc_buf_free(&body);
 	ropc_http_result_free(&res);
@@ -412,7 +425,8 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	struct ropc_verdict v;
 	const struct passwd *pw = NULL;
 	const char *user = NULL, *password = NULL, *why, *refused_user = NULL;
-	char *user_copy = NULL, *typed = NULL, *key = NULL, *mark_user = NULL;
+	char *user_copy = NULL, *typed = NULL, *key = NULL, *mark_user = NULL, *akey = NULL;
+	struct ropc_identity id = { NULL, NULL };
 	char refusal[sizeof(ROPC_DATA_REFUSAL) + (size_t)2 * EVP_MAX_MD_SIZE + 2];
 	int rc, remembered;
 
@@ -449,7 +463,10 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	/* Our own copies: libpam's may change while the conversation runs. */
 	user_copy = strdup(user);
 	mark_user = strdup(user);
-	if (user_copy == NULL || mark_user == NULL) {
+	/* The success mark's key, for the user as account management will
+	 * see PAM_USER, under the settings as configured. */
+	akey = mark_user != NULL ? mark_key(ctx->settings, mark_user) : NULL;
+	if (user_copy == NULL || mark_user == NULL || akey == NULL) {
 		decide(&a, ROPC_OUT_INTERNAL, "out of memory");
 		a.code = PAM_BUF_ERR;
 		goto done;
@@ -530,23 +547,34 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	/* Steps 4 and 5: ask, classify.  elapsed_ms is the IdP's time, not
 	 * the person's typing. */
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
-	ask_idp(ctx, &a, password, &v);
+	{
+		char dwhy[300] = "";
+		enum ropc_discovery_rc drc = ropc_discovery_resolve(ctx, dwhy, sizeof(dwhy));
+
+		if (drc != ROPC_DISCOVERY_OK) {
+			decide(&a, drc == ROPC_DISCOVERY_UNAVAILABLE ? ROPC_OUT_UNAVAILABLE
+								     : ROPC_OUT_MISCONFIGURED, dwhy);
+			if (account_level(a.outcome))
+				(void)set_mark(ctx, refusal, key, a.outcome);
+			goto done;
+		}
+	}
+	ask_idp(ctx, &a, password, &v, &id);
 	tell(ctx, a.outcome);
 	if (account_level(a.outcome))
 		(void)set_mark(ctx, refusal, key, a.outcome);
 
-	/* Step 6: hand the tokens to the session. */
+	/* Step 6: hand the tokens and the verified identity to the session. */
 	if (a.outcome == ROPC_OUT_SUCCESS) {
-		char *akey = mark_key(ctx->settings, mark_user);
-
 		rc = akey != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 		if (rc == PAM_SUCCESS && ctx->settings->export_token)
 			rc = remember_prefix(ctx);
 		if (rc == PAM_SUCCESS)
 			rc = ropc_env_export(ctx, &v.tokens, time(NULL));
 		if (rc == PAM_SUCCESS)
+			rc = ropc_env_export_identity(ctx, id.sub, id.claims);
+		if (rc == PAM_SUCCESS)
 			rc = set_mark(ctx, ROPC_DATA_USER, akey, ROPC_OUT_SUCCESS);
-		free(akey);
 		if (rc != PAM_SUCCESS) {
 			ropc_env_clear(ctx, ctx->settings->env_prefix);
 			(void)pam_set_data(ctx->pamh, ROPC_DATA_USER, NULL, NULL);
@@ -558,6 +586,8 @@ done:
 	log_attempt(ctx, &a);
 	/* Step 7: every token copy goes. */
 	ropc_verdict_free(&v);
+	ropc_identity_free(&id);
+	free(akey);
 	ctx->user = NULL;
 	free(user_copy);
 	free(typed);

@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <security/pam_appl.h>
 
+#include "claims.h"
 #include "logging.h"
 #include "options.h"
 
@@ -54,14 +55,68 @@ ropc_env_clear(struct ropc_ctx *ctx, const char *prefix)
 	static const char *const names[] = {
 		ROPC_ENV_ACCESS_TOKEN, ROPC_ENV_TOKEN_TYPE, ROPC_ENV_EXPIRES_AT,
 		ROPC_ENV_SCOPE, ROPC_ENV_ID_TOKEN, ROPC_ENV_REFRESH_TOKEN, ROPC_ENV_USER,
+		ROPC_ENV_SUB,
 	};
-	char var[128];
-	size_t i;
+	char var[128], claim[128], **list;
+	size_t i, clen;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (ropc_env_name(prefix, names[i], var, sizeof(var)) == 0 &&
 		    pam_getenv(ctx->pamh, var) != NULL)
 			(void)pam_putenv(ctx->pamh, var);   /* NAME alone removes it */
+	/* <prefix>CLAIM_*: whatever names an earlier export_claims gave. */
+	if (ropc_env_name(prefix, ROPC_ENV_CLAIM, claim, sizeof(claim)) < 0)
+		return;
+	clen = strlen(claim);
+	list = pam_getenvlist(ctx->pamh);
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		char *eq = strchr(list[i], '=');
+
+		if (eq != NULL && strncmp(list[i], claim, clen) == 0 &&
+		    (size_t)(eq - list[i]) < sizeof(var)) {
+			memcpy(var, list[i], (size_t)(eq - list[i]));
+			var[eq - list[i]] = '\0';
+			(void)pam_putenv(ctx->pamh, var);
+		}
+	}
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		ropc_wipe(list[i], strlen(list[i]));
+		free(list[i]);
+	}
+	free(list);
+}
+
+int
+ropc_env_export_identity(struct ropc_ctx *ctx, const char *sub, struct json_object *claims)
+{
+	const struct ropc_settings *s = ctx->settings;
+	char buf[2048 + 1], *tok, *save = NULL;
+	int rc = PAM_SUCCESS;
+
+	if (!s->export_token)
+		return PAM_SUCCESS;
+	if (sub != NULL)
+		rc = put(ctx, ROPC_ENV_SUB, sub);
+	if (rc != PAM_SUCCESS || s->export_claims == NULL || claims == NULL)
+		return rc;
+	snprintf(buf, sizeof(buf), "%s", s->export_claims);
+	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL && rc == PAM_SUCCESS;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		char name[160], *value = ropc_claims_text(claims, tok, 4096);
+
+		if (value == NULL) {
+			ropc_debug(ctx, "env: claim %s is missing or not exportable", tok);
+			continue;
+		}
+		if (ropc_claims_env_suffix(tok, name, sizeof(name)) == 0 &&
+		    strlen(s->env_prefix) + strlen(name) < 128)
+			rc = put(ctx, name, value);
+		else
+			ropc_debug(ctx, "env: claim %s gives a variable name too long; skipped", tok);
+		ropc_wipe(value, strlen(value));
+		free(value);
+	}
+	return rc;
 }
 
 int

@@ -19,6 +19,8 @@
 #define ROPC_ENV_ID_TOKEN "ID_TOKEN"
 #define ROPC_ENV_REFRESH_TOKEN "REFRESH_TOKEN"
 #define ROPC_ENV_USER "USER"          /* the local user the token was issued for */
+#define ROPC_ENV_SUB "SUB"            /* the verified subject (token_check) */
+#define ROPC_ENV_CLAIM "CLAIM_"       /* export_claims: CLAIM_<NAME> */
 
 /* prefix + name into out; 0, or -1 when it does not fit. */
 ROPC_HIDDEN int ropc_env_name(const char *prefix, const char *name, char *out,
@@ -31,6 +33,15 @@ ROPC_HIDDEN void ropc_env_clear(struct ropc_ctx *ctx, const char *prefix);
 
 /* The prefix used by the default settings. */
 #define ROPC_DEFAULT_ENV_PREFIX "OAUTH2_"
+
+struct json_object;
+
+/* Put the verified subject (<prefix>SUB) and the claims export_claims
+ * names (<prefix>CLAIM_<NAME>) into the PAM environment; nothing with
+ * export_token=no or without claims.  A claim that is missing or cannot
+ * be a variable's value is skipped.  Returns a PAM code. */
+ROPC_HIDDEN int ropc_env_export_identity(struct ropc_ctx *ctx, const char *sub,
+					 struct json_object *claims);
 
 /* Put the tokens into the PAM environment as the settings say (nothing
  * with export_token=no).  now is the time the answer arrived, for

@@ -183,6 +183,21 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	       struct ropc_http_result *res)
 {
 	const struct ropc_settings *s = ctx->settings;
+	struct ropc_http_request rq = { .url = s->token_endpoint, .body = body,
+					.what = "token" };
+
+	if (s->client_auth == ROPC_CLIENT_AUTH_BASIC) {
+		rq.basic_id = s->client_id;
+		rq.basic_secret = s->client_secret;
+	}
+	return ropc_http_request(ctx, &rq, res);
+}
+
+int
+ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
+		  struct ropc_http_result *res)
+{
+	const struct ropc_settings *s = ctx->settings;
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers = NULL, *tail;
 	struct ropc_buf auth;
@@ -191,8 +206,8 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	int ret = -1;
 
 	/* Room for the largest client_id and secret the settings allow,
-	 * form-encoded (3x) and base64-encoded (4/3). */
-	ropc_buf_init(&auth, (size_t)32 * 1024);
+	 * form-encoded (3x) and base64-encoded (4/3), or a bearer token. */
+	ropc_buf_init(&auth, (size_t)64 * 1024);
 	errbuf[0] = '\0';
 	if (ropc_http_global_init() < 0) {
 		snprintf(res->error, sizeof(res->error), "curl_global_init failed");
@@ -204,22 +219,30 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 		goto out;
 	}
 
-	headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-	if (headers == NULL ||
-	    curl_slist_append(headers, "Accept: application/json") == NULL ||
-	    curl_slist_append(headers, "Expect:") == NULL) {
+	headers = curl_slist_append(NULL, "Accept: application/json");
+	if (headers == NULL || curl_slist_append(headers, "Expect:") == NULL ||
+	    (rq->body != NULL &&
+	     curl_slist_append(headers,
+			       "Content-Type: application/x-www-form-urlencoded") == NULL)) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		goto out;
 	}
-	if (s->client_auth == ROPC_CLIENT_AUTH_BASIC) {
-		if (ropc_form_basic_header(s->client_id, s->client_secret, &auth) < 0 ||
+	if (rq->basic_id != NULL && rq->basic_secret != NULL) {
+		if (ropc_form_basic_header(rq->basic_id, rq->basic_secret, &auth) < 0 ||
+		    curl_slist_append(headers, auth.data) == NULL) {
+			snprintf(res->error, sizeof(res->error), "out of memory");
+			goto out;
+		}
+	} else if (rq->bearer != NULL) {
+		if (ropc_buf_append_str(&auth, "Authorization: Bearer ") < 0 ||
+		    ropc_buf_append_str(&auth, rq->bearer) < 0 ||
 		    curl_slist_append(headers, auth.data) == NULL) {
 			snprintf(res->error, sizeof(res->error), "out of memory");
 			goto out;
 		}
 	}
 
-	SET(CURLOPT_URL, s->token_endpoint);
+	SET(CURLOPT_URL, rq->url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -258,9 +281,13 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SET(CURLOPT_USERAGENT, "pam_ropc/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_POST, 1L);
-	SET(CURLOPT_POSTFIELDS, body->data);
-	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	if (rq->body != NULL) {
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDS, rq->body->data);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body->len);
+	} else {
+		SET(CURLOPT_HTTPGET, 1L);
+	}
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, res);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
@@ -281,7 +308,8 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 	}
 	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status) != CURLE_OK)
 		res->status = 0;
-	ropc_debug(ctx, "http: POST %s: curl=%d http=%ld bytes=%zu", s->token_endpoint,
+	ropc_debug(ctx, "http: %s %s (%s): curl=%d http=%ld bytes=%zu",
+		   rq->body != NULL ? "POST" : "GET", rq->url, rq->what != NULL ? rq->what : "",
 		   (int)rc, res->status, res->body.len);
 	ret = 0;
 out:

@@ -1,5 +1,7 @@
 /*
- * http.h: one POST to the token endpoint, over a hardened libcurl handle.
+ * http.h: one request to the IdP (the token endpoint, and for token
+ * verification discovery, the JWKS, introspection and userinfo), over a
+ * hardened libcurl handle.
  * The result is plain data (no libcurl types), so that classification can
  * be tested and fuzzed without a network.
  */
@@ -39,6 +41,21 @@ ROPC_HIDDEN int ropc_http_global_init(void);
  */
 ROPC_HIDDEN int ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 			       struct ropc_http_result *res);
+
+/* One request of the module's own to an https URL of the IdP. */
+struct ropc_http_request {
+	const char *url;                /* checked https URL */
+	const struct ropc_buf *body;    /* a form to POST, or NULL for a GET */
+	const char *basic_id;           /* HTTP Basic client authentication, */
+	const char *basic_secret;       /* when both are set */
+	const char *bearer;             /* Authorization: Bearer, when set */
+	const char *what;               /* for the debug log: "jwks", ... */
+};
+
+/* Send rq as ropc_http_post does (same hardening, timeouts and cap);
+ * returns and fills *res the same way. */
+ROPC_HIDDEN int ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
+				  struct ropc_http_result *res);
 
 ROPC_HIDDEN void ropc_http_result_init(struct ropc_http_result *res);
 ROPC_HIDDEN void ropc_http_result_free(struct ropc_http_result *res);

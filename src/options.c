@@ -42,6 +42,10 @@ enum opt_type {
 	OPT_PROXY_URL,      /* an http:// or https:// URL, parsed the same way */
 	OPT_CLIENT_AUTH,
 	OPT_PARAM,          /* repeatable name=value */
+	OPT_CLAIM_RULE,     /* repeatable claim=value (require_claim) */
+	OPT_TOKEN_CHECK,
+	OPT_CASE,           /* exact | insensitive */
+	OPT_ALGS,           /* a list of JWS algorithms */
 	OPT_ERROR_MAP,      /* repeatable outcome:text */
 };
 
@@ -62,11 +66,16 @@ static const char *check_scope(const char *v);
 static const char *check_env_prefix(const char *v);
 static const char *check_username_format(const char *v);
 static const char *check_pin(const char *v);
+static const char *check_claim(const char *v);
+static const char *check_required_scope(const char *v);
+static const char *check_claim_list(const char *v);
+static const char *check_name_list(const char *v);
 
 #define OFF(f) offsetof(struct ropc_settings, f)
 
 /* Grouped as in struct ropc_settings and pam_ropc.conf(5). */
 static const struct opt_def options[] = {
+	{ "issuer", OPT_URL, OFF(issuer), NULL, 0, 0 },
 	{ "token_endpoint", OPT_URL, OFF(token_endpoint), NULL, 0, 0 },
 	{ "client_id", OPT_STRING, OFF(client_id), check_vschar, 0, 0 },
 	{ "client_secret", OPT_SECRET, OFF(client_secret), check_vschar, 0, 0 },
@@ -76,6 +85,28 @@ static const struct opt_def options[] = {
 	{ "resource", OPT_STRING, OFF(resource), check_vschar, 0, 0 },
 	{ "extra_param", OPT_PARAM, 0, NULL, 0, 0 },
 	{ "username_format", OPT_STRING, OFF(username_format), check_username_format, 0, 0 },
+	{ "token_check", OPT_TOKEN_CHECK, OFF(token_check), NULL, 0, 0 },
+	{ "jwks_uri", OPT_URL, OFF(jwks_uri), NULL, 0, 0 },
+	{ "introspection_endpoint", OPT_URL, OFF(introspection_endpoint), NULL, 0, 0 },
+	{ "userinfo_endpoint", OPT_URL, OFF(userinfo_endpoint), NULL, 0, 0 },
+	{ "device_authorization_endpoint", OPT_URL, OFF(device_authorization_endpoint), NULL, 0, 0 },
+	{ "audience", OPT_STRING, OFF(audience), check_vschar, 0, 0 },
+	{ "introspection_client_id", OPT_STRING, OFF(introspection_client_id), check_vschar, 0, 0 },
+	{ "introspection_client_secret", OPT_SECRET, OFF(introspection_client_secret), check_vschar, 0, 0 },
+	{ "introspection_client_secret_file", OPT_STRING, OFF(introspection_client_secret_file),
+	  check_abs_path, 0, 0 },
+	{ "userinfo", OPT_BOOL, OFF(userinfo), NULL, 0, 0 },
+	{ "clock_skew", OPT_SECONDS, OFF(clock_skew), NULL, 0, 3600 },
+	{ "allowed_algs", OPT_ALGS, 0, NULL, 0, 0 },
+	{ "cache_dir", OPT_STRING, OFF(cache_dir), check_abs_path, 0, 0 },
+	{ "cache_ttl", OPT_SECONDS, OFF(cache_ttl), NULL, 60, 86400 },
+	{ "username_claim", OPT_STRING, OFF(username_claim), check_claim, 0, 0 },
+	{ "username_claim_case", OPT_CASE, OFF(username_claim_insensitive), NULL, 0, 0 },
+	{ "require_scope", OPT_STRING, OFF(require_scope), check_required_scope, 0, 0 },
+	{ "groups_claim", OPT_STRING, OFF(groups_claim), check_claim, 0, 0 },
+	{ "allowed_groups", OPT_STRING, OFF(allowed_groups), check_name_list, 0, 0 },
+	{ "require_claim", OPT_CLAIM_RULE, 0, NULL, 0, 0 },
+	{ "export_claims", OPT_STRING, OFF(export_claims), check_claim_list, 0, 0 },
 	{ "require_local_user", OPT_BOOL, OFF(require_local_user), NULL, 0, 0 },
 	{ "minimum_uid", OPT_UID, OFF(minimum_uid), NULL, 0, 0 },
 	{ "timeout", OPT_SECONDS, OFF(timeout), NULL, 1, 300 },
@@ -292,6 +323,74 @@ check_pin(const char *v)
 	return check_abs_path(v);
 }
 
+/* A claim name: a dotted path of names of letters, digits, _ - : (no
+ * empty step), at most 128 bytes. */
+static const char *
+check_claim(const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n == 0 || n > 128)
+		return "must be a claim name of 1 to 128 characters";
+	if (v[0] == '.' || v[n - 1] == '.' || strstr(v, "..") != NULL)
+		return "has an empty step in its dotted path";
+	for (i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)v[i]) || strchr("_-:.", v[i]) != NULL))
+			return "may hold only letters, digits and _ - : . (a dotted path)";
+	return NULL;
+}
+
+/* require_scope: a scope list that names at least one scope (an empty
+ * value would silently cancel a rule of the file). */
+static const char *
+check_required_scope(const char *v)
+{
+	const char *why = check_scope(v), *p;
+
+	if (why != NULL)
+		return why;
+	for (p = v; *p != '\0'; p++)
+		if (*p != ' ')
+			return NULL;
+	return "names no scope";
+}
+
+/* Claim names separated by spaces or commas (export_claims). */
+static const char *
+check_claim_list(const char *v)
+{
+	char buf[MAX_VALUE_LEN + 1], *tok, *save = NULL;
+	int n = 0;
+
+	if (strlen(v) > MAX_VALUE_LEN)
+		return "is too long";
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+		if (check_claim(tok) != NULL)
+			return "holds a name that is not a claim name (letters, digits, _ - : .)";
+		n++;
+	}
+	if (n == 0 || n > MAX_REPEATS)
+		return "must name 1 to 32 claims";
+	return NULL;
+}
+
+/* Names separated by commas (allowed_groups): printable, no control
+ * characters, at least one non-blank name. */
+static const char *
+check_name_list(const char *v)
+{
+	const char *p;
+	bool any = false;
+
+	if (has_ctl(v))
+		return "holds a control character";
+	for (p = v; *p != '\0'; p++)
+		if (*p != ',' && *p != ' ' && *p != '\t')
+			any = true;
+	return any ? NULL : "names no group";
+}
+
 /* ---- storing values ---- */
 
 static int
@@ -401,6 +500,64 @@ add_param(struct ropc_settings *s, const char *v)
 	return NULL;
 }
 
+/* claim=value for require_claim. */
+static const char *
+add_claim_rule(struct ropc_settings *s, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	struct ropc_param *p;
+	char name[160];
+
+	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(name))
+		return "must be claim=value, e.g. department=engineering";
+	memcpy(name, v, (size_t)(eq - v));
+	name[eq - v] = '\0';
+	if (check_claim(name) != NULL)
+		return "names a claim with characters other than letters, digits, _ - : .";
+	if (eq[1] == '\0' || has_ctl(eq + 1))
+		return "must have a value without control characters";
+	if (s->n_require_claims >= MAX_REPEATS)
+		return "is repeated too often";
+	p = realloc(s->require_claims, (s->n_require_claims + 1) * sizeof(*p));
+	if (p == NULL)
+		return "could not be stored (out of memory)";
+	s->require_claims = p;
+	p = &s->require_claims[s->n_require_claims];
+	p->name = strdup(name);
+	p->value = strdup(eq + 1);
+	if (p->name == NULL || p->value == NULL) {
+		free(p->name);
+		free(p->value);
+		return "could not be stored (out of memory)";
+	}
+	s->n_require_claims++;
+	return NULL;
+}
+
+/* allowed_algs: JWS algorithm names separated by spaces or commas. */
+static const char *
+set_algs(struct ropc_settings *s, const char *v)
+{
+	char buf[MAX_VALUE_LEN + 1], *tok, *save = NULL;
+	bool algs[ROPC_JWS_ALG_COUNT] = { false };
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+		int a = ropc_jws_alg_from_name(tok);
+
+		if (a < 0)
+			return strcmp(tok, "none") == 0 ? "may never hold none"
+							 : "names an unknown algorithm (RS256 ... HS512)";
+		algs[a] = true;
+		n++;
+	}
+	if (n == 0)
+		return "names no algorithm";
+	memcpy(s->allowed_algs, algs, sizeof(algs));
+	return NULL;
+}
+
 /* outcome:text for error_map. */
 static const char *
 add_map(struct ropc_settings *s, const char *v)
@@ -499,7 +656,15 @@ clear_list(struct ropc_settings *s, enum opt_type type)
 {
 	size_t i;
 
-	if (type == OPT_PARAM) {
+	if (type == OPT_CLAIM_RULE) {
+		for (i = 0; i < s->n_require_claims; i++) {
+			free(s->require_claims[i].name);
+			free(s->require_claims[i].value);
+		}
+		free(s->require_claims);
+		s->require_claims = NULL;
+		s->n_require_claims = 0;
+	} else if (type == OPT_PARAM) {
 		for (i = 0; i < s->n_extra_params; i++) {
 			free(s->extra_params[i].name);
 			free(s->extra_params[i].value);
@@ -566,13 +731,13 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 			 o->name, where, MAX_VALUE_LEN);
 		return -1;
 	}
-	if ((o->type == OPT_PARAM || o->type == OPT_ERROR_MAP) && src->is_argv &&
-	    !src->seen[o - options]) {
+	if ((o->type == OPT_PARAM || o->type == OPT_ERROR_MAP || o->type == OPT_CLAIM_RULE) &&
+	    src->is_argv && !src->seen[o - options]) {
 		/* The pam.d arguments win: their list replaces the file's. */
 		src->seen[o - options] = true;
 		clear_list(s, o->type);
 	}
-	if (o->type != OPT_PARAM && o->type != OPT_ERROR_MAP) {
+	if (o->type != OPT_PARAM && o->type != OPT_ERROR_MAP && o->type != OPT_CLAIM_RULE) {
 		if (src->seen[o - options]) {
 			if (src->is_argv)
 				ropc_log(ctx, LOG_ERR,
@@ -597,8 +762,8 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		if (!src->file_private) {
 			ropc_log(ctx, LOG_ERR,
 				 "config: %s refused: %s has mode %04o, readable by group or others; "
-				 "chmod 600 %s, or move the secret to client_secret_file",
-				 o->name, src->name, src->mode & 07777, src->name);
+				 "chmod 600 %s, or move the secret to %s_file",
+				 o->name, src->name, src->mode & 07777, src->name, o->name);
 			return -1;
 		}
 	}
@@ -628,8 +793,13 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 			why = "holds proxy credentials in a file readable by group or others; "
 			      "chmod 600 it";
 		if (why == NULL) {
-			replace_string(slot, url, true);
-			if (*slot == NULL || strcmp(*slot, url) != 0)
+			/* The issuer is compared byte for byte with the discovery
+			 * document and every token's iss (Discovery §4.3): keep it
+			 * as written, not as libcurl normalised it. */
+			const char *keep = o->offset == OFF(issuer) ? value : url;
+
+			replace_string(slot, keep, true);
+			if (*slot == NULL || strcmp(*slot, keep) != 0)
 				why = "could not be stored (out of memory)";
 		}
 		if (url != NULL) {
@@ -660,7 +830,8 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 	case OPT_SECONDS:
 		if (parse_seconds(value, o->min, o->max, (long *)(void *)(base + o->offset)) < 0)
 			why = o->max == 300 ? "must be a whole number of seconds from 1 to 300"
-					    : "is out of range";
+			      : o->max == 3600 ? "must be a whole number of seconds from 0 to 3600"
+					       : "must be a whole number of seconds from 60 to 86400";
 		break;
 	case OPT_CLIENT_AUTH:
 		if (strcasecmp(value, "basic") == 0 || strcasecmp(value, "client_secret_basic") == 0)
@@ -674,6 +845,32 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		break;
 	case OPT_PARAM:
 		why = add_param(s, value);
+		break;
+	case OPT_CLAIM_RULE:
+		why = add_claim_rule(s, value);
+		break;
+	case OPT_ALGS:
+		why = set_algs(s, value);
+		break;
+	case OPT_CASE:
+		if (strcasecmp(value, "exact") == 0)
+			s->username_claim_insensitive = false;
+		else if (strcasecmp(value, "insensitive") == 0)
+			s->username_claim_insensitive = true;
+		else
+			why = "must be exact or insensitive";
+		break;
+	case OPT_TOKEN_CHECK:
+		if (strcasecmp(value, "none") == 0)
+			s->token_check = ROPC_CHECK_NONE;
+		else if (strcasecmp(value, "id_token") == 0)
+			s->token_check = ROPC_CHECK_ID_TOKEN;
+		else if (strcasecmp(value, "jwt") == 0)
+			s->token_check = ROPC_CHECK_JWT;
+		else if (strcasecmp(value, "introspection") == 0)
+			s->token_check = ROPC_CHECK_INTROSPECTION;
+		else
+			why = "must be none, id_token, jwt or introspection";
 		break;
 	case OPT_ERROR_MAP:
 		why = add_map(s, value);
@@ -780,9 +977,11 @@ read_config_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner,
 	return rc;
 }
 
-/* Read client_secret_file into client_secret. */
+/* Read the secret file path (the setting key) into *slot (the setting
+ * secret_key must not be set as well). */
 static int
-read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
+read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner,
+		 const char *key, const char *path, const char *secret_key, char **slot)
 {
 	char why[256];
 	char *text = NULL;
@@ -790,37 +989,92 @@ read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 	bool missing;
 	const char *bad;
 
-	if (s->client_secret != NULL) {
-		ropc_log(ctx, LOG_ERR,
-			 "config: both client_secret and client_secret_file are set; keep one");
+	if (*slot != NULL) {
+		ropc_log(ctx, LOG_ERR, "config: both %s and %s are set; keep one", secret_key, key);
 		return -1;
 	}
-	if (ropc_secfile_read(s->client_secret_file, ROPC_FILE_SECRET, owner,
-			      ROPC_MAX_SECRET_SIZE, &text, &len, NULL, &missing,
-			      why, sizeof(why)) < 0) {
+	if (ropc_secfile_read(path, ROPC_FILE_SECRET, owner, ROPC_MAX_SECRET_SIZE, &text, &len,
+			      NULL, &missing, why, sizeof(why)) < 0) {
 		if (errno == EACCES && geteuid() != 0) {
-			ropc_settings_denied(s, s->client_secret_file);
-			ropc_debug(ctx, "config: cannot use client_secret_file %s: %s",
-				   s->client_secret_file, why);
+			ropc_settings_denied(s, path);
+			ropc_debug(ctx, "config: cannot use %s %s: %s", key, path, why);
 			return -1;
 		}
-		ropc_log(ctx, LOG_ERR, "config: cannot use client_secret_file %s: %s",
-			 s->client_secret_file, why);
+		ropc_log(ctx, LOG_ERR, "config: cannot use %s %s: %s", key, path, why);
 		return -1;
 	}
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
 	bad = check_vschar(text);
 	if (bad != NULL) {
-		ropc_log(ctx, LOG_ERR,
-			 "config: client_secret_file %s: the secret %s (one line, no spaces)",
-			 s->client_secret_file, bad);
+		ropc_log(ctx, LOG_ERR, "config: %s %s: the secret %s (one line, no spaces)", key,
+			 path, bad);
 		ropc_wipe(text, len);
 		free(text);
 		return -1;
 	}
-	s->client_secret = text;
+	*slot = text;
 	return 0;
+}
+
+/* The checks of token_check and the claim rules (issue: who the token is
+ * for).  Returns 0 or -1, each problem logged. */
+static int
+check_identity(struct ropc_ctx *ctx, struct ropc_settings *s)
+{
+	bool rules;
+	int rc = 0;
+
+	if (s->token_check == ROPC_CHECK_DEFAULT)
+		s->token_check = s->issuer != NULL ? ROPC_CHECK_ID_TOKEN : ROPC_CHECK_NONE;
+	rules = s->username_claim != NULL || s->allowed_groups != NULL ||
+		s->n_require_claims > 0 || s->export_claims != NULL;
+	if (s->token_check == ROPC_CHECK_NONE) {
+		if (rules) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: username_claim, allowed_groups, require_claim and export_claims "
+				 "need verified claims: set token_check (id_token, jwt or introspection)");
+			rc = -1;
+		}
+		if (s->userinfo) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: userinfo = yes needs token_check (its sub is checked against "
+				 "the verified one)");
+			rc = -1;
+		}
+		return rc;
+	}
+	/* id_token and jwt need the issuer: a token's iss is checked against
+	 * it, and its discovery names the key set (unless jwks_uri is set). */
+	if ((s->token_check == ROPC_CHECK_ID_TOKEN || s->token_check == ROPC_CHECK_JWT) &&
+	    s->issuer == NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: token_check = %s needs issuer (the token's iss is checked against it)",
+			 s->token_check == ROPC_CHECK_JWT ? "jwt" : "id_token");
+		rc = -1;
+	}
+	if (s->token_check == ROPC_CHECK_INTROSPECTION && s->introspection_endpoint == NULL &&
+	    s->issuer == NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: token_check = introspection needs introspection_endpoint (or "
+			 "issuer, whose discovery names it)");
+		rc = -1;
+	}
+	if (s->token_check != ROPC_CHECK_INTROSPECTION &&
+	    (s->introspection_client_id != NULL || s->introspection_client_secret != NULL))
+		ropc_log(ctx, LOG_WARNING,
+			 "config: introspection_client_id/secret are set but token_check is not "
+			 "introspection; they are not used");
+	if (s->client_id == NULL &&
+	    (s->token_check == ROPC_CHECK_ID_TOKEN ||
+	     (s->token_check == ROPC_CHECK_JWT && s->audience == NULL))) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: token_check = %s needs client_id (the token's aud must hold it)%s",
+			 s->token_check == ROPC_CHECK_JWT ? "jwt" : "id_token",
+			 s->token_check == ROPC_CHECK_JWT ? " or audience" : "");
+		rc = -1;
+	}
+	return rc;
 }
 
 /* Checks across keys, after every layer is read. */
@@ -829,12 +1083,14 @@ cross_check(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner)
 {
 	int rc = 0;
 
-	if (s->token_endpoint == NULL) {
+	if (s->token_endpoint == NULL && s->issuer == NULL) {
 		ropc_log(ctx, LOG_ERR,
-			 "config: no token_endpoint; set it in %s or as a pam.d argument",
-			 s->config);
+			 "config: no token_endpoint and no issuer; set one in %s or as a pam.d "
+			 "argument", s->config);
 		rc = -1;
 	}
+	if (check_identity(ctx, s) < 0)
+		rc = -1;
 	if (s->client_auth == ROPC_CLIENT_AUTH_DEFAULT)
 		s->client_auth = s->client_secret != NULL ? ROPC_CLIENT_AUTH_BASIC
 							  : ROPC_CLIENT_AUTH_NONE;
@@ -877,6 +1133,7 @@ static struct ropc_settings *
 settings_new(void)
 {
 	struct ropc_settings *s = calloc(1, sizeof(*s));
+	size_t i;
 
 	if (s == NULL)
 		return NULL;
@@ -884,13 +1141,19 @@ settings_new(void)
 	s->username_format = strdup("%u");
 	s->env_prefix = strdup(ROPC_DEFAULT_ENV_PREFIX);
 	s->config = strdup(ROPC_DEFAULT_CONFIG);
-	if (s->scope == NULL || s->username_format == NULL ||
-	    s->env_prefix == NULL || s->config == NULL) {
+	s->cache_dir = strdup(ROPC_DEFAULT_CACHE_DIR);
+	s->groups_claim = strdup("groups");
+	if (s->scope == NULL || s->username_format == NULL || s->env_prefix == NULL ||
+	    s->config == NULL || s->cache_dir == NULL || s->groups_claim == NULL) {
 		ropc_settings_free(s);
 		return NULL;
 	}
 	s->require_local_user = true;
 	s->minimum_uid = ROPC_DEFAULT_MINIMUM_UID;
+	s->clock_skew = 60;
+	s->cache_ttl = 3600;
+	for (i = 0; i < ROPC_JWS_ALG_COUNT; i++)
+		s->allowed_algs[i] = true;
 	s->timeout = 10;
 	s->connect_timeout = 3;
 	s->export_token = true;
@@ -967,7 +1230,13 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 			rc = -1;
 	}
 	if (rc == 0 && s->client_secret_file != NULL &&
-	    read_secret_file(ctx, s, owner) < 0)
+	    read_secret_file(ctx, s, owner, "client_secret_file", s->client_secret_file,
+			     "client_secret", &s->client_secret) < 0)
+		rc = -1;
+	if (rc == 0 && s->introspection_client_secret_file != NULL &&
+	    read_secret_file(ctx, s, owner, "introspection_client_secret_file",
+			     s->introspection_client_secret_file, "introspection_client_secret",
+			     &s->introspection_client_secret) < 0)
 		rc = -1;
 	/* With a file this caller may not read, what is missing from it
 	 * would only add false complaints. */
@@ -1018,6 +1287,22 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s->resource);
 	clear_list(s, OPT_PARAM);
 	clear_list(s, OPT_ERROR_MAP);
+	clear_list(s, OPT_CLAIM_RULE);
+	free(s->issuer);
+	free(s->jwks_uri);
+	free(s->introspection_endpoint);
+	free(s->userinfo_endpoint);
+	free(s->device_authorization_endpoint);
+	free(s->audience);
+	free(s->introspection_client_id);
+	ropc_free_secret(s->introspection_client_secret);
+	free(s->introspection_client_secret_file);
+	free(s->cache_dir);
+	free(s->username_claim);
+	free(s->require_scope);
+	free(s->groups_claim);
+	free(s->allowed_groups);
+	free(s->export_claims);
 	free(s->username_format);
 	free(s->ca_file);
 	free(s->ca_path);
@@ -1032,4 +1317,19 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s->env_prefix);
 	free(s->config);
 	free(s);
+}
+
+const char *
+ropc_settings_https_url(const char *v, char **url)
+{
+	bool creds = false;
+	const char *why = parse_url(v, false, url, &creds);
+
+	if (why == NULL && creds) {
+		ropc_wipe(*url, strlen(*url));
+		curl_free(*url);
+		*url = NULL;
+		why = "holds user:password@";
+	}
+	return why;
 }

@@ -9,12 +9,24 @@
 #define ROPC_OPTIONS_H
 
 #include "common.h"
+#include "jws.h"
 
 #define ROPC_DEFAULT_CONFIG "/etc/security/pam_ropc.conf"
 #define ROPC_MAX_CONFIG_SIZE ((size_t)64 * 1024)
 #define ROPC_MAX_SECRET_SIZE 4096
 #define ROPC_MAX_TRUST_SIZE ((size_t)4 * 1024 * 1024)
 #define ROPC_DEFAULT_MINIMUM_UID 1000UL
+
+/* What proves whom the IdP vouched for (token_check). */
+enum ropc_token_check {
+	ROPC_CHECK_DEFAULT = 0,      /* id_token with issuer, none without */
+	ROPC_CHECK_NONE,
+	ROPC_CHECK_ID_TOKEN,
+	ROPC_CHECK_JWT,
+	ROPC_CHECK_INTROSPECTION,
+};
+
+#define ROPC_DEFAULT_CACHE_DIR "/var/cache/pam_ropc"
 
 enum ropc_client_auth {
 	ROPC_CLIENT_AUTH_DEFAULT = 0, /* basic with a secret, none without */
@@ -38,6 +50,7 @@ struct ropc_map_entry {
 
 struct ropc_settings {
 	/* Where to ask and as whom. */
+	char *issuer;                /* OpenID Connect discovery */
 	char *token_endpoint;
 	char *client_id;
 	char *client_secret;         /* wiped when freed */
@@ -49,6 +62,30 @@ struct ropc_settings {
 	struct ropc_param *extra_params;
 	size_t n_extra_params;
 	char *username_format;
+	/* Who the token is for: verification (verify.c). */
+	enum ropc_token_check token_check;
+	char *jwks_uri;
+	char *introspection_endpoint;
+	char *userinfo_endpoint;
+	char *device_authorization_endpoint;
+	char *audience;              /* jwt: "aud" must hold it (default client_id) */
+	char *introspection_client_id;
+	char *introspection_client_secret;      /* wiped when freed */
+	char *introspection_client_secret_file;
+	bool userinfo;
+	long clock_skew;             /* seconds */
+	bool allowed_algs[ROPC_JWS_ALG_COUNT];
+	char *cache_dir;
+	long cache_ttl;              /* seconds */
+	/* Who may log in (claims.c). */
+	char *username_claim;
+	bool username_claim_insensitive;
+	char *require_scope;
+	char *groups_claim;
+	char *allowed_groups;
+	struct ropc_param *require_claims;
+	size_t n_require_claims;
+	char *export_claims;         /* claim names, space-separated */
 	/* Who may ask. */
 	bool require_local_user;
 	unsigned long minimum_uid;   /* local users below it: PAM_IGNORE */
@@ -109,5 +146,11 @@ ROPC_HIDDEN void ropc_settings_free(struct ropc_settings *s);
 /* Record that path could not be opened by this unprivileged caller
  * (the first such path is kept, for the log line). */
 ROPC_HIDDEN void ropc_settings_denied(struct ropc_settings *s, const char *path);
+
+/* The rule of token_endpoint for a URL from elsewhere (a discovery
+ * document): an https URL that libcurl's URL API parses, with a host and
+ * no credentials.  NULL with *url the normalised URL (free it with
+ * curl_free), or why not. */
+ROPC_HIDDEN const char *ropc_settings_https_url(const char *v, char **url);
 
 #endif

@@ -379,3 +379,15 @@ ropc_tokens_free(struct ropc_tokens *t)
 	memset(t, 0, sizeof(*t));
 	t->expires_in = -1;
 }
+
+struct json_object *
+ropc_json_object_parse(const char *body, size_t len, char *why, size_t whysize)
+{
+	return parse_object(body, len, why, whysize);
+}
+
+void
+ropc_json_object_done(struct json_object *o)
+{
+	json_done(o);
+}

@@ -60,4 +60,17 @@ ROPC_HIDDEN int ropc_response_read(const char *body, size_t len,
 
 ROPC_HIDDEN void ropc_tokens_free(struct ropc_tokens *t);
 
+struct json_object;
+
+/*
+ * The strict JSON reader of this file, for the other answers of the IdP
+ * (discovery, introspection, userinfo): body must be exactly one JSON
+ * object (valid UTF-8, depth ROPC_JSON_DEPTH, nothing after it).  Returns
+ * the object, or NULL with why.  Put it with ropc_json_object_done, which
+ * wipes every string first.
+ */
+ROPC_HIDDEN struct json_object *ropc_json_object_parse(const char *body, size_t len,
+						       char *why, size_t whysize);
+ROPC_HIDDEN void ropc_json_object_done(struct json_object *o);
+
 #endif

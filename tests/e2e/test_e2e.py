@@ -23,7 +23,7 @@ SIGTERM/SIGINT/SIGHUP), and checked to be gone by the last TAP check:
   preloaded before libpam_wrapper.so) keeps the log path from load time and
   appends every line to a file;
 - local accounts: ropce2e-<hex> (shadow "*"), ropce2e-<hex>-b (shadow "!"),
-  and the Glewlwyd users (alice, bob, carol) only when they do not exist;
+  and the Glewlwyd users (alice, bob, carol, dora) only when they do not exist;
   only the accounts this run created are removed (userdel -r);
 - for sudo (setuid, so no pam_wrapper): /etc/pam.d/ropc-e2e-<hex> that uses
   the module by absolute path, and /etc/sudoers.d/ropc-e2e-<hex> (checked

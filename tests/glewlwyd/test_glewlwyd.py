@@ -3,20 +3,32 @@
 
 tests/idp/glewlwyd.sh starts Glewlwyd (Debian package) on 127.0.0.1 over
 HTTPS with a CA made for the run, and creates a confidential client and
-three users (one enabled, one disabled, one with a password full of
-special characters).  Each case logs in through the real libpam under
-pam_wrapper and checks the PAM code, the log line, and, for a success,
-that the token in the PAM environment is the one Glewlwyd issued to that
-user (asked of Glewlwyd's introspection endpoint).  Output: TAP.
+four users: alice (groups staff,ssh-users), bob (staff only), a disabled
+one, and one with a password full of special characters.  Each case logs
+in through the real libpam under pam_wrapper and checks the PAM code, the
+log line, and, for a success, that the token in the PAM environment is
+the one Glewlwyd issued to that user (asked of Glewlwyd's introspection
+endpoint).
+
+The OpenID Connect cases use issuer= only (discovery names the token
+endpoint, the JWKS and the introspection endpoint) and check each
+token_check against what Glewlwyd 2.7.5 really emits: an RS256 id_token
+(aud = client_id, groups a JSON array, preferred_username), an RS256 JWT
+access token (aud = the scope, "openid"; groups ONE comma-separated
+string) and introspection (username, sub, scope; no groups).  Output: TAP.
 """
 
+import base64
 import json
 import os
+import re
+import stat
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ropctest import PAM, TOP, Pam, Tap, Workdir  # noqa: E402
+from ropctest import PAM, TOP, Pam, Tap, Workdir, wait_for  # noqa: E402
 
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
 
@@ -28,6 +40,227 @@ def introspect(gdir, token):
         return json.loads(p.stdout.decode())
     except ValueError:
         return {"error": p.stdout.decode() + p.stderr.decode()}
+
+
+def jwt_part(token, i):
+    """Part i (0 header, 1 payload) of a compact JWS, decoded; {} if not one."""
+    try:
+        part = token.split(".")[i]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
+def tokens_granted(gdir, user):
+    """How many access tokens Glewlwyd's own log says it granted to user
+    (one INFO line per successful password grant)."""
+    mark = "Access token generated for client "
+    want = "granted by user '%s' " % user
+    try:
+        with open(os.path.join(gdir, "glewlwyd.log"), errors="replace") as f:
+            return sum(1 for l in f if mark in l and want in l)
+    except OSError:
+        return -1
+
+
+HTTP_RE = re.compile(r"^http: (GET|POST) (\S+) ")
+
+
+def http_requests(r):
+    """The requests the module says it made (its debug lines, debug=yes)."""
+    return sorted((m.group(1), m.group(2)) for m in (HTTP_RE.match(x) for _, x in r.logs)
+                  if m)
+
+
+def oidc_cases(t, g, gdir, w, pam, no_leak):
+    """OpenID Connect: discovery, the three token checks, the claim rules."""
+    alice, bob = g["DEMO_USER"], g["OTHER_USER"]
+    pw = {alice: g["DEMO_PASSWORD"], bob: g["OTHER_PASSWORD"]}
+    cache = os.path.join(w.path, "cache")       # the module creates it (0700)
+
+    def oidc(**opts):
+        """A service with issuer= and no token_endpoint; opts in order."""
+        kv = [("issuer", g["ISSUER"]), ("ca_file", g["CA_FILE"]),
+              ("client_id", g["CLIENT_ID"]), ("client_secret", g["CLIENT_SECRET"]),
+              ("scope", g["SCOPE"]), ("require_local_user", "no"), ("timeout", "10"),
+              ("cache_dir", opts.pop("cache_dir", cache))] + list(opts.items())
+        conf = pam.config("# Glewlwyd on loopback, OpenID Connect\n" +
+                          "".join("%s = %s\n" % x for x in kv), mode=0o600)
+        return pam.service(["auth required MODULE config=" + conf,
+                            "account required MODULE config=" + conf])
+
+    def login(svc, user=alice, password=None, args=()):
+        if password is None:
+            password = pw[user]
+        r = pam.run(svc, user, [password], list(args))
+        no_leak(r, password, g["CLIENT_SECRET"], r.env.get("OAUTH2_ACCESS_TOKEN"),
+                r.env.get("OAUTH2_ID_TOKEN"), r.env.get("OAUTH2_REFRESH_TOKEN"))
+        return r
+
+    def expect(r, code, outcome, name, message=None):
+        ok = t.eq(r.auth, PAM[code], "%s: %s" % (name, code))
+        ok = t.eq(r.field("outcome"), outcome, "%s: log says outcome=%s" % (name, outcome)) \
+            and ok
+        if not ok:
+            t.diag("log line: " + r.auth_line())
+        if message is not None:
+            t.eq(r.shown("error"), [message], "%s: person is shown %r" % (name, message))
+        if code != "PAM_SUCCESS":
+            t.eq(r.env, {}, "%s: nothing in the PAM environment" % name)
+        return ok
+
+    def issued_sub(r, user):
+        """The sub Glewlwyd's introspection gives for the exported access
+        token, when it is user's (else None)."""
+        tok = r.env.get("OAUTH2_ACCESS_TOKEN", "")
+        info = introspect(gdir, tok) if tok else {}
+        if info.get("active") is True and info.get("username") == user:
+            return info.get("sub")
+        return None
+
+    # Discovery alone: issuer=, no token_endpoint, no token check.
+    r = login(oidc(token_check="none"), args=["--acct"])
+    expect(r, "PAM_SUCCESS", "success", "discovery (issuer only, token_check=none)")
+    t.eq(r.data.get("acct"), 0, "discovery: account management agrees")
+    t.ok(issued_sub(r, alice) is not None,
+         "discovery: the token in the PAM environment is the one Glewlwyd issued to alice",
+         r.env)
+    t.ok("OAUTH2_SUB" not in r.env, "token_check=none: no OAUTH2_SUB (nothing verified)",
+         r.env)
+    st = os.lstat(cache) if os.path.lexists(cache) else None
+    t.ok(st is not None and stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o700,
+         "cache_dir made by the module, mode 0700",
+         st and oct(stat.S_IMODE(st.st_mode)))
+
+    # token_check=id_token (the default with issuer): Glewlwyd's RS256 id_token.
+    r = login(oidc(token_check="id_token", export_id_token="yes"))
+    expect(r, "PAM_SUCCESS", "success", "token_check=id_token")
+    idt = r.env.get("OAUTH2_ID_TOKEN", "")
+    t.eq((jwt_part(idt, 0).get("alg"), jwt_part(idt, 1).get("aud")), ("RS256", g["CLIENT_ID"]),
+         "id_token: Glewlwyd signs it RS256, aud is the client_id")
+    sub = issued_sub(r, alice)
+    t.ok(sub and r.env.get("OAUTH2_SUB") == sub == jwt_part(idt, 1).get("sub"),
+         "id_token: OAUTH2_SUB is alice's sub (as Glewlwyd's introspection says)",
+         {"env": r.env.get("OAUTH2_SUB"), "introspection": sub})
+    alice_sub = sub
+    r = login(oidc(), args=["--acct"])
+    expect(r, "PAM_SUCCESS", "success", "issuer without token_check: id_token by default")
+    t.eq((r.env.get("OAUTH2_SUB"), r.data.get("acct")), (alice_sub, 0),
+         "default token_check: OAUTH2_SUB set, account management agrees")
+
+    # token_check=jwt: the access token is an RS256 JWT whose aud is the scope.
+    r = login(oidc(token_check="jwt", audience="openid"))
+    expect(r, "PAM_SUCCESS", "success", "token_check=jwt audience=openid")
+    at = r.env.get("OAUTH2_ACCESS_TOKEN", "")
+    t.eq((jwt_part(at, 0).get("alg"), jwt_part(at, 1).get("aud")), ("RS256", "openid"),
+         "Glewlwyd's access token: RS256, aud is the scope (openid)")
+    t.ok(alice_sub and r.env.get("OAUTH2_SUB") == issued_sub(r, alice) == alice_sub,
+         "jwt: OAUTH2_SUB is alice's sub", r.env.get("OAUTH2_SUB"))
+    r = login(oidc(token_check="jwt"))
+    expect(r, "PAM_AUTH_ERR", "token_invalid",
+           "token_check=jwt, audience defaulting to client_id (Glewlwyd's aud is openid)")
+    r = login(oidc(token_check="jwt", audience="openid", username_claim="preferred_username"))
+    expect(r, "PAM_SUCCESS", "success", "jwt: username_claim=preferred_username")
+
+    # token_check=introspection: Glewlwyd's introspection returns username.
+    r = login(oidc(token_check="introspection", username_claim="username"))
+    expect(r, "PAM_SUCCESS", "success", "token_check=introspection username_claim=username")
+    t.ok(alice_sub and r.env.get("OAUTH2_SUB") == alice_sub,
+         "introspection: OAUTH2_SUB is alice's sub", r.env.get("OAUTH2_SUB"))
+
+    # userinfo=yes: Glewlwyd's userinfo names the same sub.
+    r = login(oidc(userinfo="yes"))
+    expect(r, "PAM_SUCCESS", "success", "userinfo=yes: userinfo's sub is the id_token's")
+
+    # username_claim: the claim must be the name sent to Glewlwyd.
+    r = login(oidc(username_claim="preferred_username"))
+    expect(r, "PAM_SUCCESS", "success", "username_claim=preferred_username")
+    r = login(oidc(username_claim="preferred_username", username_format="%u@x"))
+    expect(r, "PAM_AUTH_ERR", "invalid_credentials",
+           "username_format=%u@x: Glewlwyd has no user alice@x (403), so no claim is checked")
+    # Glewlwyd finds its users case-insensitively and puts the stored name
+    # into preferred_username: "ALICE" gets a token saying "alice".
+    r = login(oidc(username_claim="preferred_username"), user=alice.upper(),
+              password=pw[alice])
+    expect(r, "PAM_PERM_DENIED", "identity_mismatch",
+           "%s (Glewlwyd accepts it, preferred_username=%s)" % (alice.upper(), alice),
+           message="the identity provider vouched for a different account")
+    r = login(oidc(username_claim="preferred_username", username_claim_case="insensitive"),
+              user=alice.upper(), password=pw[alice])
+    expect(r, "PAM_SUCCESS", "success", "username_claim_case=insensitive: %s" % alice.upper())
+
+    # allowed_groups: from the id_token's groups (a JSON array) and from the
+    # JWT access token's (Glewlwyd joins the values with commas).
+    for what, extra in (("id_token", {}), ("jwt", {"token_check": "jwt", "audience": "openid"})):
+        svc = oidc(allowed_groups="ssh-users", **extra)
+        r = login(svc, alice)
+        expect(r, "PAM_SUCCESS", "success", "%s allowed_groups=ssh-users: alice" % what)
+        r = login(svc, bob)
+        expect(r, "PAM_PERM_DENIED", "not_authorized",
+               "%s allowed_groups=ssh-users: bob (staff only)" % what,
+               message="not allowed to use this service")
+    r = login(oidc(), bob, args=["--acct"])
+    expect(r, "PAM_SUCCESS", "success", "a service without allowed_groups: bob")
+    t.eq(r.data.get("acct"), 0, "bob, no group rule: account management agrees")
+    t.ok(r.env.get("OAUTH2_SUB") and r.env.get("OAUTH2_SUB") == issued_sub(r, bob) and
+         r.env.get("OAUTH2_SUB") != alice_sub, "bob's OAUTH2_SUB is bob's", r.env)
+
+    # require_scope: Glewlwyd grants openid.
+    r = login(oidc(require_scope="openid"))
+    expect(r, "PAM_SUCCESS", "success", "require_scope=openid")
+    r = login(oidc(require_scope="nosuchscope"))
+    expect(r, "PAM_PERM_DENIED", "not_authorized", "require_scope=nosuchscope",
+           message="not allowed to use this service")
+
+    # export_claims: arrays as JSON text, strings as they are.
+    r = login(oidc(export_claims="groups,preferred_username"))
+    t.eq((r.env.get("OAUTH2_CLAIM_GROUPS"), r.env.get("OAUTH2_CLAIM_PREFERRED_USERNAME")),
+         ('["staff","ssh-users"]', alice),
+         "id_token export_claims=groups,preferred_username: OAUTH2_CLAIM_*")
+    r = login(oidc(token_check="jwt", audience="openid", export_claims="groups"))
+    t.eq(r.env.get("OAUTH2_CLAIM_GROUPS"), "staff,ssh-users",
+         "jwt export_claims=groups: Glewlwyd's comma-joined string")
+
+    # Requests per login, fresh cache: discovery + JWKS + token, then only
+    # the token.  Glewlwyd logs no line for discovery or the JWKS (not even
+    # at DEBUG), only each token it grants; so the token requests are
+    # counted in Glewlwyd's log and the full list is the module's own debug
+    # lines ("http: METHOD URL ...").
+    svc = oidc(cache_dir=os.path.join(w.path, "cache-count"), debug="yes")
+    want = [[("GET", g["DISCOVERY_URL"]), ("GET", g["JWKS_URI"]), ("POST", g["TOKEN_ENDPOINT"])],
+            [("POST", g["TOKEN_ENDPOINT"])]]
+    for n, which in enumerate(("first", "next")):
+        before = tokens_granted(gdir, alice)
+        r = login(svc)
+        expect(r, "PAM_SUCCESS", "success", "%s login into an empty cache_dir" % which
+               if n == 0 else "%s login, same cache_dir" % which)
+        try:
+            wait_for(lambda: tokens_granted(gdir, alice) > before, 5, "Glewlwyd's log")
+        except RuntimeError:
+            pass
+        t.eq(tokens_granted(gdir, alice) - before, 1,
+             "%s login: Glewlwyd's log shows one token granted to alice" % which)
+        t.eq(http_requests(r), sorted(want[n]),
+             "%s login: the module asked %s (its debug lines)"
+             % (which, " + ".join(u.rsplit("/", 1)[-1] for _, u in want[n])))
+        if n == 0:
+            time.sleep(1.1)     # a refetch would show in the cache files' times
+            snap = cache_snapshot(os.path.join(w.path, "cache-count"))
+    t.eq(cache_snapshot(os.path.join(w.path, "cache-count")), snap,
+         "next login: the cached discovery and JWKS files were left as they were")
+    t.eq(sorted(k.split("/")[0] for k in snap), ["discovery", "jwks"],
+         "the cache holds one discovery document and one key set")
+
+
+def cache_snapshot(d):
+    """{kind/name: (mode, mtime_ns, size)} of the cache's entries."""
+    out = {}
+    for kind in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+        sub = os.path.join(d, kind)
+        for name in sorted(os.listdir(sub)) if os.path.isdir(sub) else ():
+            st = os.lstat(os.path.join(sub, name))
+            out[kind + "/" + name] = (oct(stat.S_IMODE(st.st_mode)), st.st_mtime_ns, st.st_size)
+    return out
 
 
 def main():
@@ -115,6 +348,8 @@ def main():
         t.eq(r.auth, PAM["PAM_AUTH_ERR"], "wrong client secret refused (fail closed)")
         t.eq((r.field("outcome"), r.field("http")), ("unrecognised", "400"),
              "wrong client secret: logged as an unrecognised 400")
+
+        oidc_cases(t, g, gdir, w, pam, no_leak)
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not pam.sanitizer_reports, "sanitizers: no report in %d PAM runs" % pam.count,
                  "\n\n".join("%s:\n%s" % r for r in pam.sanitizer_reports[:3]))

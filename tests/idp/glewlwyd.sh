@@ -15,13 +15,21 @@
 #   DIR/env               KEY='value' lines, safe to `. DIR/env` from sh or bash
 #   DIR/env.json          the same keys as a JSON object (for Python)
 #   DIR/client.curlrc     curl config holding the client credentials (used by "introspect")
+#   DIR/discovery.json    the OIDC plugin's discovery document, as fetched at start
 #
 # Everything is configured through the admin REST API (admin / password from the
-# init SQL, cookie session): an OIDC plugin instance "oidc" with the password
-# grant and introspection enabled, one confidential client, and the test users:
-#   DEMO_USER      enabled user
-#   DISABLED_USER  user with enabled:false (its password is correct)
-#   SPECIAL_USER   enabled user whose password has UTF-8, an emoji, spaces and & = + % " ' ;
+# init SQL, cookie session): the user backend gains a multi-valued property
+# "groups"; an OIDC plugin instance "oidc" with the password grant and
+# introspection enabled; one confidential client; and the test users:
+#   DEMO_USER      alice, enabled, groups DEMO_GROUPS (staff,ssh-users)
+#   OTHER_USER     bob, enabled, groups OTHER_GROUPS (staff only: not in ssh-users)
+#   DISABLED_USER  dora, enabled:false (its password is correct), groups staff,ssh-users
+#   SPECIAL_USER   carol, enabled, groups ssh-users; its password has UTF-8, an
+#                  emoji, spaces and & = + % " ' ;
+# DIR/env also has ISSUER (the plugin's issuer, https://127.0.0.1:PORT/api/oidc,
+# checked against its discovery document at ISSUER/.well-known/openid-configuration),
+# DISCOVERY_URL, TOKEN_ENDPOINT, JWKS_URI, INTROSPECT_ENDPOINT, USERINFO_ENDPOINT and
+# REVOKE_ENDPOINT (each checked to be what the discovery document names).
 #
 # Nothing here ever talks to anything but 127.0.0.1. Needs: glewlwyd, curl,
 # openssl, jq, python3 (free-port probe) and sqlite3 (or python3) for the DB.
@@ -32,8 +40,29 @@
 #   - client_secret_basic and client_secret_post both work for this client;
 #     Basic credentials are not url-decoded by Glewlwyd, so the generated
 #     client id/secret only use characters that need no encoding;
-#   - the access token "sub" is opaque: introspection returns "username", and
-#     the id_token / userinfo carry "preferred_username" (claim added here).
+#   - "sub" is opaque (random, stable per user) in the id_token, the access
+#     token, userinfo and introspection; the user name is elsewhere:
+#       id_token, userinfo  "preferred_username" (claims setting, added here)
+#       access token        "preferred_username" (additional-parameters, added here)
+#       introspection       "username" -- the name AS SENT in the password grant
+#   - user names are looked up case-insensitively: "ALICE" gets alice's tokens,
+#     preferred_username "alice" (the stored name), introspection username "ALICE";
+#   - groups: the id_token and userinfo carry a JSON array, "groups":
+#     ["staff","ssh-users"] (claims setting, mandatory); the access token ONE
+#     comma-separated string, "groups": "staff,ssh-users" (additional-parameters
+#     join multi-valued properties with ","); introspection carries no groups;
+#   - id_token: RS256 (header typ JWT, kid), iss = ISSUER, aud = the client_id
+#     (a string), azp = client_id, no nonce, plus name, auth_time, amr, at_hash;
+#   - access token: RS256 JWT (header typ at+jwt, kid), iss = ISSUER, aud = the
+#     granted scope list ("openid"), client_id, scope, jti, type "access_token";
+#   - jwks: one RSA key, alg RS256, kid, no "use"; discovery and jwks answer
+#     with Cache-Control: no-store;
+#   - introspection (RFC 7662; discovery lists only client_secret_basic, but
+#     client_id/client_secret in the body work too) answers active, username,
+#     sub, client_id, aud ("openid"), scope, token_type, iat/nbf/exp;
+#   - Glewlwyd's log (INFO) has one line per token it grants ("Access token
+#     generated for client ... granted by user 'NAME' ..."), but none for
+#     discovery, jwks or introspection requests, not even at DEBUG.
 set -eu
 
 PROG=${0##*/}
@@ -50,10 +79,15 @@ ADMIN_PASSWORD='password'
 CLIENT_ID=pam-ropc-test
 DEMO_USER=alice
 DEMO_PASSWORD='Wonderland-42'
-DISABLED_USER=bob
-DISABLED_PASSWORD='Builder-42'
+DEMO_GROUPS='staff,ssh-users'
+OTHER_USER=bob
+OTHER_PASSWORD='Builder-42'
+OTHER_GROUPS='staff'
+DISABLED_USER=dora
+DISABLED_PASSWORD='Explorer-42'
 SPECIAL_USER=carol
 SPECIAL_PASSWORD='pä ss&=+%"'\''😀 w0rd'
+SPECIAL_GROUPS='ssh-users'
 SCOPE=openid
 PLUGIN=oidc
 
@@ -190,6 +224,9 @@ c = sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()'
 launch() {
 	PORT=$(free_port) || die "free-port probe failed"
 	GLEWLWYD_URL="https://127.0.0.1:$PORT"
+	# The OIDC plugin's issuer is its own URL, so that discovery is found at
+	# ISSUER/.well-known/openid-configuration (the plugin serves it there).
+	ISSUER="$GLEWLWYD_URL/api/$PLUGIN"
 	write_conf "$PORT" || die "cannot write $DIR/glewlwyd.conf"
 	: > "$DIR/glewlwyd.log" || die "cannot write $DIR/glewlwyd.log"
 	rm -f "$DIR/glewlwyd.pid"
@@ -252,10 +289,22 @@ configure() {
 	# scopes g_admin, g_profile and openid. No scheme instance is needed: the
 	# password grant only checks the user backend password.
 	#
+	# The user backend stores only the properties its "data-format" names:
+	# add "groups" (multiple values, readable by plugins) to the ones the init
+	# SQL declares, so the OIDC plugin can put it into the tokens.
+	api GET mod/user/database || return 1
+	api PUT mod/user/database "$(jq -c '{display_name, order_rank: (.order_rank // 0),
+		readonly: (.readonly // false),
+		parameters: (.parameters * {"data-format": {groups: {multiple: true, read: true,
+			write: true, "profile-read": true, "profile-write": false}}})}' "$DIR/api.out")" ||
+		return 1
+	# PUT only stores the parameters; "reset" restarts the instance with them.
+	api PUT mod/user/database/reset || return 1
+
 	# OIDC plugin. Note: Glewlwyd keeps a plugin row even when POST fails
 	# validation, so on a fresh DB this must be right the first time.
 	api POST mod/plugin/ "$(jq -cn \
-		--arg name "$PLUGIN" --arg iss "$GLEWLWYD_URL" \
+		--arg name "$PLUGIN" --arg iss "$ISSUER" \
 		--rawfile key "$DIR/pki/jwt.key" --rawfile cert "$DIR/pki/jwt.pub" '{
 		module: "oidc", name: $name, display_name: "pam_ropc test OIDC",
 		parameters: {
@@ -277,8 +326,14 @@ configure() {
 			"subject-type": "public",
 			"name-claim": "mandatory",
 			"email-claim": "no",
-			"claims": [{name: "preferred_username", "user-property": "username",
-			            type: "string", mandatory: true, "on-demand": false, scope: []}],
+			"claims": [
+				{name: "preferred_username", "user-property": "username",
+				 type: "string", mandatory: true, "on-demand": false, scope: []},
+				{name: "groups", "user-property": "groups",
+				 type: "string", mandatory: true, "on-demand": false, scope: []}],
+			"additional-parameters": [
+				{"user-parameter": "username", "token-parameter": "preferred_username"},
+				{"user-parameter": "groups", "token-parameter": "groups"}],
 			"introspection-revocation-allowed": true,
 			"introspection-revocation-allow-target-client": true,
 			"introspection-revocation-auth-scope": []
@@ -294,14 +349,40 @@ configure() {
 		token_endpoint_auth_method: ["client_secret_basic", "client_secret_post"],
 		scope: ["openid"], redirect_uri: []}')" || return 1
 
-	add_user() { # username password enabled name
+	add_user() { # username password enabled name groups (comma list)
 		api POST user/ "$(jq -cn --arg u "$1" --arg p "$2" --argjson en "$3" --arg n "$4" \
-			'{username: $u, password: $p, name: $n, email: "", scope: ["openid"], enabled: $en}')"
+			--arg g "$5" '{username: $u, password: $p, name: $n, email: "",
+			scope: ["openid"], enabled: $en, groups: ($g | split(","))}')"
 	}
-	add_user "$DEMO_USER" "$DEMO_PASSWORD" true "Alice Demo" || return 1
-	add_user "$DISABLED_USER" "$DISABLED_PASSWORD" false "Bob Disabled" || return 1
-	add_user "$SPECIAL_USER" "$SPECIAL_PASSWORD" true "Carol Special" || return 1
+	add_user "$DEMO_USER" "$DEMO_PASSWORD" true "Alice Demo" "$DEMO_GROUPS" || return 1
+	add_user "$OTHER_USER" "$OTHER_PASSWORD" true "Bob Other" "$OTHER_GROUPS" || return 1
+	add_user "$DISABLED_USER" "$DISABLED_PASSWORD" false "Dora Disabled" "$DEMO_GROUPS" ||
+		return 1
+	add_user "$SPECIAL_USER" "$SPECIAL_PASSWORD" true "Carol Special" "$SPECIAL_GROUPS" ||
+		return 1
 	rm -f "$DIR/api.in" "$DIR/api.out"
+}
+
+# The plugin's discovery document must be at ISSUER/.well-known/openid-configuration
+# and name ISSUER and the endpoints written to DIR/env, exactly.
+check_discovery() {
+	_base="$GLEWLWYD_URL/api/$PLUGIN"
+	if ! curl -sS --cacert "$CA_FILE" --max-time 10 -f -o "$DIR/discovery.json" \
+		"$ISSUER/.well-known/openid-configuration"; then
+		do_stop ours
+		die "no discovery document at $ISSUER/.well-known/openid-configuration"
+	fi
+	if ! jq -e --arg iss "$ISSUER" --arg b "$_base" '.issuer == $iss and
+		.token_endpoint == $b + "/token" and .jwks_uri == $b + "/jwks" and
+		.introspection_endpoint == $b + "/introspect" and
+		.userinfo_endpoint == $b + "/userinfo" and .revocation_endpoint == $b + "/revoke"' \
+		"$DIR/discovery.json" >/dev/null; then
+		echo "$PROG: the discovery document does not name $ISSUER and its endpoints:" >&2
+		jq '{issuer, token_endpoint, jwks_uri, introspection_endpoint, userinfo_endpoint,
+			revocation_endpoint}' "$DIR/discovery.json" >&2 || cat "$DIR/discovery.json" >&2
+		do_stop ours
+		exit 1
+	fi
 }
 
 write_env() {
@@ -311,7 +392,7 @@ write_env() {
 		GLEWLWYD_URL "$GLEWLWYD_URL" \
 		GLEWLWYD_PORT "$PORT" \
 		GLEWLWYD_PID "$PID" \
-		ISSUER "$GLEWLWYD_URL" \
+		ISSUER "$ISSUER" \
 		DISCOVERY_URL "$_base/.well-known/openid-configuration" \
 		TOKEN_ENDPOINT "$_base/token" \
 		INTROSPECT_ENDPOINT "$_base/introspect" \
@@ -324,10 +405,15 @@ write_env() {
 		SCOPE "$SCOPE" \
 		DEMO_USER "$DEMO_USER" \
 		DEMO_PASSWORD "$DEMO_PASSWORD" \
+		DEMO_GROUPS "$DEMO_GROUPS" \
+		OTHER_USER "$OTHER_USER" \
+		OTHER_PASSWORD "$OTHER_PASSWORD" \
+		OTHER_GROUPS "$OTHER_GROUPS" \
 		DISABLED_USER "$DISABLED_USER" \
 		DISABLED_PASSWORD "$DISABLED_PASSWORD" \
 		SPECIAL_USER "$SPECIAL_USER" \
 		SPECIAL_PASSWORD "$SPECIAL_PASSWORD" \
+		SPECIAL_GROUPS "$SPECIAL_GROUPS" \
 		ADMIN_USER "$ADMIN_USER" \
 		ADMIN_PASSWORD "$ADMIN_PASSWORD"
 	: > "$DIR/env.tmp"
@@ -385,6 +471,7 @@ do_start() {
 		do_stop ours
 		die "configuration through the admin API failed"
 	fi
+	check_discovery
 	write_env
 	echo "$PROG: glewlwyd pid $PID listening on $GLEWLWYD_URL; env in $DIR/env"
 }

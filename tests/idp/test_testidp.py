@@ -9,6 +9,8 @@ the server certificate against the test CA.
 """
 
 import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -53,11 +55,18 @@ class IdP:
 
     counter = 0
 
-    def __init__(self, *extra, cert="server", host="127.0.0.1", wait=True):
+    def __init__(self, *extra, cert="server", host="127.0.0.1", wait=True, own_tmpdir=False):
         IdP.counter += 1
         d = os.path.join(TMP, "idp%d" % IdP.counter)
         os.mkdir(d)
         self.dir = d
+        env = None
+        # own_tmpdir: the server's TMPDIR (where its OIDC keys go) is
+        # self.tmpdir, so a test can see what it leaves behind.
+        self.tmpdir = os.path.join(d, "tmp") if own_tmpdir else None
+        if own_tmpdir:
+            os.mkdir(self.tmpdir)
+            env = dict(os.environ, TMPDIR=self.tmpdir)
         self.host = host
         self.port_file = os.path.join(d, "port")
         self.log = os.path.join(d, "requests.jsonl")
@@ -70,7 +79,7 @@ class IdP:
         cmd += list(extra)
         self.stderr = open(os.path.join(d, "stderr"), "w+")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=env)
         self.port = None
         if wait:
             while not os.path.exists(self.port_file):
@@ -561,6 +570,613 @@ class TLSAndLifecycle(unittest.TestCase):
         rc = idp.proc.wait(10)
         idp.stderr.close()
         self.assertEqual(rc, 3)
+
+    def test_oidc_keys_made_lazily_and_removed_at_exit(self):
+        for how in ("sigterm", "lifetime"):
+            with self.subTest(exit=how):
+                idp = IdP("--max-lifetime", "2", own_tmpdir=True) if how == "lifetime" \
+                    else IdP(own_tmpdir=True)
+                try:
+                    self.assertEqual(os.listdir(idp.tmpdir), [])     # nothing made at start
+                    with urllib.request.urlopen(idp.base + "/o/rs256/jwks", context=client_ctx(),
+                                                timeout=10) as r:
+                        self.assertEqual(json.loads(r.read())["keys"][0]["kid"], "rsa1")
+                    dirs = os.listdir(idp.tmpdir)
+                    self.assertEqual(len(dirs), 1)
+                    self.assertTrue(dirs[0].startswith("testidp-keys-"))
+                    self.assertEqual(os.listdir(os.path.join(idp.tmpdir, dirs[0])), ["rsa1.pem"])
+                    self.assertEqual(os.stat(os.path.join(idp.tmpdir, dirs[0])).st_mode & 0o077, 0)
+                finally:
+                    if how == "lifetime":
+                        rc = idp.proc.wait(10)
+                        idp.stderr.close()
+                    else:
+                        rc = idp.stop()
+                self.assertEqual(rc, 3 if how == "lifetime" else 0)
+                self.assertEqual(os.listdir(idp.tmpdir), [])
+
+    def test_oidc_ipv6_issuer(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s6:
+                s6.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        idp = IdP(host="::1")
+        try:
+            with urllib.request.urlopen(idp.base + "/o/es256/.well-known/openid-configuration",
+                                        context=client_ctx(), timeout=10) as r:
+                doc = json.loads(r.read())
+            self.assertEqual(doc["issuer"], "https://[::1]:%d/o/es256" % idp.port)
+            self.assertEqual(doc["jwks_uri"], "https://[::1]:%d/o/es256/jwks" % idp.port)
+        finally:
+            self.assertEqual(idp.stop(), 0)
+
+
+# --------------------------------------------------------------------------
+# OpenID Connect side.  The checks below verify signatures on their own: a
+# JWK is turned back into a SubjectPublicKeyInfo PEM here (DER written by
+# this file, not by testidp.py) and `openssl dgst -verify` judges it.
+
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def _der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        ln = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + ln + content
+
+
+def _der_int(b):
+    b = b.lstrip(b"\x00") or b"\x00"
+    if b[0] & 0x80:
+        b = b"\x00" + b
+    return _der(0x02, b)
+
+
+CURVES = {"P-256": ("2a8648ce3d030107", 32), "P-384": ("2b81040022", 48),
+          "P-521": ("2b81040023", 66)}
+SIG_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+            "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"]
+
+
+def jwk_to_pem(jwk):
+    if jwk["kty"] == "RSA":
+        alg = _der(0x30, _der(0x06, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
+        key = _der(0x30, _der_int(b64d(jwk["n"])) + _der_int(b64d(jwk["e"])))
+    else:
+        oid, _ = CURVES[jwk["crv"]]
+        alg = _der(0x30, _der(0x06, bytes.fromhex("2a8648ce3d0201")) + _der(0x06, bytes.fromhex(oid)))
+        key = b"\x04" + b64d(jwk["x"]) + b64d(jwk["y"])
+    b = base64.b64encode(_der(0x30, alg + _der(0x03, b"\x00" + key))).decode()
+    return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(b[i:i + 64] for i in range(0, len(b), 64))
+            + "\n-----END PUBLIC KEY-----\n").encode()
+
+
+def write_tmp(data):
+    fd, path = tempfile.mkstemp(dir=TMP)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
+
+
+def openssl_key_bits(jwk):
+    """What openssl itself says of the key a JWK describes."""
+    path = write_tmp(jwk_to_pem(jwk))
+    try:
+        out = subprocess.run(["openssl", "pkey", "-pubin", "-in", path, "-noout", "-text"],
+                             capture_output=True, check=True, timeout=30).stdout.decode()
+    finally:
+        os.unlink(path)
+    first = out.splitlines()[0]          # "Public-Key: (2048 bit)"
+    return int(first.split("(")[1].split()[0])
+
+
+def split_jwt(token):
+    h, p, s = token.split(".")
+    return (json.loads(b64d(h)), json.loads(b64d(p)), b64d(s), ("%s.%s" % (h, p)).encode())
+
+
+def verify_jws(token, jwk=None, secret=None):
+    """True when token's signature holds for jwk (RS/PS/ES) or secret (HS)."""
+    header, _, sig, signing_input = split_jwt(token)
+    alg = header["alg"]
+    md = "sha" + alg[2:]
+    if alg.startswith("HS"):
+        want = hmac.new(secret, signing_input, getattr(hashlib, md)).digest()
+        return hmac.compare_digest(want, sig)
+    if alg.startswith("ES"):
+        size = CURVES[jwk["crv"]][1]
+        if len(sig) != 2 * size:
+            return False
+        sig = _der(0x30, _der_int(sig[:size]) + _der_int(sig[size:]))
+    pem, sigf = write_tmp(jwk_to_pem(jwk)), write_tmp(sig)
+    try:
+        cmd = ["openssl", "dgst", "-" + md, "-verify", pem, "-signature", sigf]
+        if alg.startswith("PS"):
+            cmd += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest",
+                    "-sigopt", "rsa_mgf1_md:" + md]
+        r = subprocess.run(cmd, input=signing_input, capture_output=True, timeout=30)
+        return r.returncode == 0 and b"Verified OK" in r.stdout
+    finally:
+        os.unlink(pem)
+        os.unlink(sigf)
+
+
+def basic(client, secret):
+    raw = "%s:%s" % (urllib.parse.quote_plus(client), urllib.parse.quote_plus(secret))
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+class OIDC(unittest.TestCase):
+    """The /o/<profile>/... provider, one shared server."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.idp = IdP(own_tmpdir=True)
+        cls.opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=client_ctx()), NoRedirect())
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.idp.stop()
+        assert rc == 0, "testidp exit status %r" % rc
+        left = os.listdir(cls.idp.tmpdir)
+        assert left == [], "key directory left behind: %r" % left
+
+    def o(self, profile, endpoint=""):
+        return "%s/o/%s%s" % (self.idp.base, profile, endpoint)
+
+    def get(self, url, headers=None, method="GET"):
+        req = urllib.request.Request(url, headers=headers or {}, method=method)
+        try:
+            with self.opener.open(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, e.headers, e.read()
+
+    def get_json(self, profile, endpoint, status=200):
+        st, _, body = self.get(self.o(profile, endpoint))
+        self.assertEqual(st, status, body[:300])
+        return json.loads(body)
+
+    def jwks(self, profile):
+        return self.get_json(profile, "/jwks")
+
+    def key(self, profile, kid):
+        keys = [k for k in self.jwks(profile)["keys"] if k.get("kid") == kid]
+        self.assertEqual(len(keys), 1, "kid %r in the JWKS of %s" % (kid, profile))
+        return keys[0]
+
+    def login(self, profile, user="alice", password="correct horse", client="cli",
+              secret="s3cret", scope="openid profile", use_basic=True, status=200, **extra):
+        fields = {"grant_type": "password", "username": user, "password": password}
+        if scope is not None:
+            fields["scope"] = scope
+        headers = {}
+        if use_basic:
+            headers["Authorization"] = basic(client, secret)
+        else:
+            fields.update(client_id=client, client_secret=secret)
+        fields.update(extra)
+        st, hdrs, body = post(self.o(profile, "/token"), fields, headers=headers)
+        self.assertEqual(st, status, body[:300])
+        if st == 200:
+            self.assertEqual(hdrs["Cache-Control"], "no-store")
+        return json.loads(body)
+
+    def claims(self, profile, **kw):
+        doc = self.login(profile, **kw)
+        return split_jwt(doc["id_token"])[1]
+
+    def introspect(self, profile, token, auth=True, status=200):
+        headers = {"Authorization": basic("cli", "s3cret")} if auth else {}
+        st, _, body = post(self.o(profile, "/introspect"),
+                           {"token": token, "token_type_hint": "access_token"}, headers=headers)
+        self.assertEqual(st, status, body[:300])
+        return body if st != 200 else json.loads(body)
+
+    def userinfo(self, profile, token=None, status=200):
+        headers = {"Authorization": "Bearer " + token} if token is not None else {}
+        st, hdrs, body = self.get(self.o(profile, "/userinfo"), headers)
+        self.assertEqual(st, status, body[:300])
+        if st == 401:
+            self.assertTrue(hdrs["WWW-Authenticate"].startswith("Bearer"))
+        return json.loads(body)
+
+    # ---- discovery and keys ------------------------------------------------
+    def test_discovery_document(self):
+        base = "https://127.0.0.1:%d/o/" % self.idp.port
+        for prof, alg in (("rs256", "RS256"), ("es256+groups_string", "ES256"), ("hs512", "HS512")):
+            with self.subTest(profile=prof):
+                d = self.get_json(prof, "/.well-known/openid-configuration")
+                iss = base + prof
+                self.assertEqual(d["issuer"], iss)
+                self.assertEqual(d["token_endpoint"], iss + "/token")
+                self.assertEqual(d["jwks_uri"], iss + "/jwks")
+                self.assertEqual(d["introspection_endpoint"], iss + "/introspect")
+                self.assertEqual(d["userinfo_endpoint"], iss + "/userinfo")
+                self.assertEqual(d["device_authorization_endpoint"], iss + "/device")
+                self.assertNotIn("password", d["grant_types_supported"])
+                self.assertEqual(d["id_token_signing_alg_values_supported"], [alg])
+        d = self.get_json("rs256+disc_other_issuer", "/.well-known/openid-configuration")
+        self.assertEqual(d["issuer"], base + "rs256+disc_other_issuer-other")
+        self.assertEqual(d["token_endpoint"], base + "rs256+disc_other_issuer/token")
+
+    def test_jwks_key_shapes(self):
+        for prof, kid, kty, alg, size in (
+                ("rs256", "rsa1", "RSA", "RS256", 2048), ("ps384", "rsa1", "RSA", "PS384", 2048),
+                ("es256", "ec256", "EC", "ES256", 256), ("es384", "ec384", "EC", "ES384", 384),
+                ("es512", "ec521", "EC", "ES512", 521), ("weak_rsa", "weak", "RSA", "RS256", 1024),
+                ("hs256", "rsa1", "RSA", "RS256", 2048)):
+            with self.subTest(profile=prof):
+                keys = self.jwks(prof)["keys"]
+                self.assertEqual([k["kid"] for k in keys], [kid])
+                k = keys[0]
+                self.assertEqual((k["kty"], k["use"], k["alg"]), (kty, "sig", alg))
+                self.assertNotIn("d", k)
+                for v in k.values():
+                    self.assertNotIn("=", v)       # base64url without padding
+                if kty == "RSA":
+                    n = b64d(k["n"])
+                    self.assertNotEqual(n[0], 0)   # no leading zero byte
+                    self.assertEqual(len(n) * 8, size)
+                    self.assertEqual(b64d(k["e"]), b"\x01\x00\x01")
+                else:
+                    crv, coord = {256: ("P-256", 32), 384: ("P-384", 48), 521: ("P-521", 66)}[size]
+                    self.assertEqual(k["crv"], crv)
+                    self.assertEqual(len(b64d(k["x"])), coord)
+                    self.assertEqual(len(b64d(k["y"])), coord)
+                self.assertEqual(openssl_key_bits(k), size)
+        keys = self.jwks("rs256+jwks_extra_keys")["keys"]
+        by_kid = {k["kid"]: k for k in keys}
+        self.assertEqual(keys[-1]["kid"], "rsa1")
+        self.assertEqual(by_kid["oct1"]["kty"], "oct")
+        self.assertTrue(by_kid["oct1"]["k"])
+        self.assertTrue({"d", "p", "q", "dp", "dq", "qi"} <= set(by_kid["rsa-private"]))
+        self.assertEqual(by_kid["rsa-enc"]["use"], "enc")
+        self.assertEqual(by_kid["rsa1"]["n"], self.key("rs256", "rsa1")["n"])
+        self.assertNotEqual(by_kid["rsa-private"]["n"], by_kid["rsa1"]["n"])
+
+    # ---- signatures --------------------------------------------------------
+    def test_every_signing_alg_verifies(self):
+        secret = "s3:cr&t+%"     # form-encoded in Basic; the HMAC key is the raw secret
+        for alg in SIG_ALGS:
+            prof = alg.lower()
+            with self.subTest(alg=alg):
+                tok = self.login(prof, secret=secret)["id_token"]
+                header, claims, sig, _ = split_jwt(tok)
+                self.assertEqual(header["alg"], alg)
+                self.assertEqual(header["typ"], "JWT")
+                self.assertEqual(len(sig), {"R": 256, "P": 256, "H": int(alg[2:]) // 8,
+                                            "E": {"256": 64, "384": 96, "512": 132}[alg[2:]]}[alg[0]])
+                h, p, s = tok.split(".")
+                forged = "%s.%s.%s" % (h, base64.urlsafe_b64encode(json.dumps(
+                    dict(claims, preferred_username="eve")).encode()).rstrip(b"=").decode(), s)
+                if alg.startswith("HS"):
+                    self.assertNotIn("kid", header)
+                    self.assertTrue(verify_jws(tok, secret=secret.encode()))
+                    self.assertFalse(verify_jws(tok, secret=b"s3cret"))
+                    self.assertFalse(verify_jws(forged, secret=secret.encode()))
+                else:
+                    jwk = self.key(prof, header["kid"])
+                    self.assertTrue(verify_jws(tok, jwk), "%s does not verify" % alg)
+                    self.assertFalse(verify_jws(forged, jwk))
+        # client_secret_post keys HS* too
+        tok = self.login("hs256", use_basic=False, client="cli-post", secret="post-secret")["id_token"]
+        self.assertTrue(verify_jws(tok, secret=b"post-secret"))
+        self.assertEqual(split_jwt(tok)[1]["aud"], "cli-post")
+
+    def test_forged_signatures(self):
+        rsa1 = self.key("rs256", "rsa1")
+        tok = self.login("alg_none")["id_token"]
+        header, claims, sig, _ = split_jwt(tok)
+        self.assertEqual(header["alg"], "none")
+        self.assertTrue(tok.endswith("."))
+        self.assertEqual(claims["preferred_username"], "alice")
+
+        header, _, sig, si = split_jwt(self.login("hs_with_rsa_pub")["id_token"])
+        self.assertEqual((header["alg"], header["kid"]), ("HS256", "rsa1"))
+        self.assertEqual(hmac.new(jwk_to_pem(rsa1), si, hashlib.sha256).digest(), sig)
+
+        tok = self.login("rogue_key")["id_token"]
+        self.assertEqual(split_jwt(tok)[0]["kid"], "rsa1")
+        self.assertFalse(verify_jws(tok, rsa1))
+        rogue = [k for k in self.jwks("jwks_extra_keys")["keys"] if k["kid"] == "rsa-private"][0]
+        self.assertTrue(verify_jws(tok, rogue))      # the rogue key it is
+
+        tok = self.login("kid_missing")["id_token"]
+        self.assertEqual(split_jwt(tok)[0]["kid"], "nope")
+        self.assertTrue(verify_jws(tok, rsa1))
+
+        tok = self.login("es256+no_kid")["id_token"]
+        self.assertNotIn("kid", split_jwt(tok)[0])
+        self.assertTrue(verify_jws(tok, self.key("es256", "ec256")))
+
+        tok = self.login("tampered")["id_token"]
+        self.assertEqual(split_jwt(tok)[1]["preferred_username"], "mallory")
+        self.assertFalse(verify_jws(tok, rsa1))
+
+        tok = self.login("weak_rsa")["id_token"]
+        self.assertEqual(split_jwt(tok)[0]["kid"], "weak")
+        self.assertTrue(verify_jws(tok, self.key("weak_rsa", "weak")))
+        self.assertFalse(verify_jws(tok, rsa1))
+
+        self.assertNotIn("id_token", self.login("no_id_token"))
+
+    def test_claims(self):
+        now = time.time()
+        c = self.claims("rs256", user="alice", client="cli")
+        self.assertEqual(c["iss"], "https://127.0.0.1:%d/o/rs256" % self.idp.port)
+        self.assertEqual(c["sub"], "sub-" + hashlib.sha256(b"alice").hexdigest()[:16])
+        self.assertEqual(c["aud"], "cli")
+        self.assertNotIn("azp", c)
+        self.assertNotIn("nonce", c)
+        self.assertLessEqual(abs(c["iat"] - now), 5)
+        self.assertEqual(c["exp"] - c["iat"], 3600)
+        self.assertEqual(c["auth_time"], c["iat"])
+        self.assertEqual((c["preferred_username"], c["email"]), ("alice", "alice@example.com"))
+        self.assertEqual(c["groups"], ["staff", "ssh-users"])
+        self.assertEqual(c["realm_access"], {"roles": ["staff", "ssh-users"]})
+        c = self.claims("rs256", user="bob", client="cli:ent")   # Basic: form-urldecoded
+        self.assertEqual((c["groups"], c["aud"]), (["staff"], "cli:ent"))
+        self.assertEqual(self.claims("groups_string", user="bob")["groups"], "staff")
+        c = self.claims("groups_string")
+        self.assertEqual((c["groups"], c["realm_access"]["roles"]), ("staff,ssh-users",) * 2)
+        c = self.claims("groups_missing")
+        self.assertNotIn("groups", c)
+        self.assertNotIn("realm_access", c)
+        self.assertEqual(self.claims("user_upper", user="Alice")["preferred_username"], "ALICE")
+        self.assertEqual(self.claims("user_other")["preferred_username"], "someone-else")
+        self.assertNotIn("preferred_username", self.claims("user_missing"))
+
+        c = self.claims("expired")
+        self.assertLess(c["exp"], now - 3500)
+        self.assertEqual(c["exp"] - c["iat"], 3600)
+        self.assertGreater(self.claims("nbf_future")["nbf"], now + 500)
+        self.assertGreater(self.claims("iat_future")["iat"], now + 500)
+        self.assertTrue(self.claims("wrong_iss")["iss"].endswith("/o/wrong_iss-other"))
+        self.assertEqual(self.claims("aud_other")["aud"], "someone-else")
+        c = self.claims("multi_aud")
+        self.assertEqual(c["aud"], ["cli", "other"])
+        self.assertNotIn("azp", c)
+        c = self.claims("multi_aud_azp")
+        self.assertEqual((c["aud"], c["azp"]), (["cli", "other"], "cli"))
+        self.assertEqual(self.claims("multi_aud_wrong_azp")["azp"], "other")
+
+        self.assertEqual(self.login("rs256", scope="openid groups")["scope"], "openid groups")
+        self.assertEqual(self.login("rs256", scope=None)["scope"], "openid profile email")
+        self.assertEqual(self.login("scope_partial", scope="openid profile")["scope"], "openid")
+        doc = self.login("rs256")
+        self.assertEqual((doc["token_type"], doc["expires_in"]), ("Bearer", 3600))
+
+    def test_token_errors(self):
+        doc = self.login("rs256", password="correct horse ", status=400)
+        self.assertEqual(doc, {"error": "invalid_grant", "error_description": "Invalid user credentials"})
+        st, _, body = post(self.o("rs256", "/token"), {"username": "a", "password": "correct horse"})
+        self.assertEqual((st, json.loads(body)["error"]), (400, "invalid_request"))
+        st, _, body = post(self.o("rs256", "/token"), {"grant_type": "client_credentials"})
+        self.assertEqual((st, json.loads(body)["error"]), (400, "unsupported_grant_type"))
+        st, _, _ = self.get(self.o("rs256", "/token"))
+        self.assertEqual(st, 405)
+
+    def test_jwt_access_token(self):
+        doc = self.login("es384+jwt_at", resource="https://api.example/")
+        header, at, _, _ = split_jwt(doc["access_token"])
+        self.assertEqual((header["alg"], header["kid"], header["typ"]), ("ES384", "ec384", "at+jwt"))
+        self.assertTrue(verify_jws(doc["access_token"], self.key("es384+jwt_at", "ec384")))
+        self.assertEqual((at["aud"], at["scope"], at["client_id"]),
+                         ("https://api.example/", "openid profile", "cli"))
+        self.assertEqual(at["sub"], split_jwt(doc["id_token"])[1]["sub"])
+        self.assertEqual(split_jwt(self.login("jwt_at")["access_token"])[1]["aud"], "api://default")
+        at = split_jwt(self.login("jwt_at+scope_partial")["access_token"])[1]
+        self.assertEqual(at["scope"], "openid")
+        doc = self.login("jwt_at+alg_none")
+        self.assertEqual(split_jwt(doc["access_token"])[0]["alg"], "none")
+        self.assertEqual(split_jwt(doc["id_token"])[0]["alg"], "none")
+        at = split_jwt(self.login("jwt_at+aud_other+expired")["access_token"])[1]
+        self.assertEqual(at["aud"], "someone-else")
+        self.assertLess(at["exp"], time.time())
+        # a JWT access token is introspectable and good for userinfo
+        doc = self.login("jwt_at")
+        self.assertIs(self.introspect("jwt_at", doc["access_token"])["active"], True)
+        self.assertEqual(self.userinfo("jwt_at", doc["access_token"])["preferred_username"], "alice")
+        self.assertTrue(doc["access_token"].count(".") == 2)
+        self.assertNotIn(".", self.login("rs256")["access_token"])      # opaque by default
+
+    def test_rotation(self):
+        prof = "rs256+tag_rot%s" % os.urandom(4).hex()
+        tok1 = self.login(prof)["id_token"]
+        self.assertEqual(split_jwt(tok1)[0]["kid"], "rsa1")
+        self.assertEqual([k["kid"] for k in self.jwks(prof)["keys"]], ["rsa1"])
+        rsa1 = self.key(prof, "rsa1")
+        st, _, body = post(self.idp.base + "/control/rotate", {"profile": prof})
+        self.assertEqual(st, 200, body)
+        tok2 = self.login(prof)["id_token"]
+        self.assertEqual(split_jwt(tok2)[0]["kid"], "rsa2")
+        self.assertEqual([k["kid"] for k in self.jwks(prof)["keys"]], ["rsa2"])
+        rsa2 = self.key(prof, "rsa2")
+        self.assertTrue(verify_jws(tok2, rsa2))
+        self.assertFalse(verify_jws(tok2, rsa1))
+        self.assertTrue(verify_jws(tok1, rsa1))
+        self.assertNotEqual(rsa1["n"], rsa2["n"])
+        # other profiles keep rsa1, the rotated one's discovery is unchanged
+        self.assertEqual(split_jwt(self.login("rs256")["id_token"])[0]["kid"], "rsa1")
+        self.assertEqual(self.get_json(prof, "/.well-known/openid-configuration")["jwks_uri"],
+                         self.o(prof, "/jwks"))
+        ctl = [r for r in self.idp.records() if r["path"] == "/control/rotate"]
+        self.assertTrue(ctl)
+        self.assertEqual((ctl[-1]["scenario"], ctl[-1]["endpoint"]), ("control", "control"))
+        st, _, body = post(self.idp.base + "/control/rotate", {"profile": "rs256+nosuch"})
+        self.assertEqual((st, json.loads(body)["flag"]), (404, "nosuch"))
+
+    # ---- introspection and userinfo ------------------------------------------
+    def test_introspection(self):
+        doc = self.login("rs256", user="bob", scope="openid ssh")
+        at = doc["access_token"]
+        r = self.introspect("rs256", at)
+        self.assertIs(r["active"], True)
+        self.assertEqual(r["sub"], "sub-" + hashlib.sha256(b"bob").hexdigest()[:16])
+        self.assertEqual((r["username"], r["client_id"], r["scope"]), ("bob", "cli", "openid ssh"))
+        self.assertEqual(r["iss"], "https://127.0.0.1:%d/o/rs256" % self.idp.port)
+        self.assertEqual(r["aud"], "api://default")
+        self.assertGreater(r["exp"], time.time() + 3000)
+        self.assertLessEqual(r["iat"], time.time())
+        self.assertEqual(r["groups"], ["staff"])
+        self.assertEqual(self.introspect("rs256", "no-such-token"), {"active": False})
+        self.assertEqual(self.introspect("es256", at), {"active": False})   # another issuer's
+        self.introspect("rs256", at, auth=False, status=401)
+        st, _, body = post(self.o("rs256", "/introspect"), {"token": at, "client_id": "cli",
+                                                             "client_secret": "s3cret"})
+        self.assertIs(json.loads(body)["active"], True)                    # client_secret_post
+
+        def intro(prof, **kw):
+            return self.introspect(prof, self.login(prof, **kw)["access_token"])
+        self.assertEqual(intro("intro_inactive"), {"active": False})
+        self.assertEqual(intro("intro_active_string")["active"], "true")
+        self.assertEqual(intro("intro_other_client")["client_id"], "someone-else")
+        r = intro("intro_clientId")
+        self.assertEqual(r["clientId"], "cli")
+        self.assertNotIn("client_id", r)
+        r = intro("intro_expired")
+        self.assertIs(r["active"], True)
+        self.assertLess(r["exp"], time.time())
+        r = intro("intro_huge+user_upper+groups_string", user="carol")
+        self.assertIs(r["active"], True)
+        self.assertEqual((r["username"], r["groups"]), ("CAROL", "staff,ssh-users"))
+        self.assertNotIn("username", intro("user_missing"))
+        prof = "intro_500"
+        at = self.login(prof)["access_token"]
+        self.introspect(prof, at, status=500)
+        st, _, body = post(self.o("intro_huge", "/introspect"), {"token": "x"},
+                           headers={"Authorization": basic("cli", "s")})
+        self.assertGreater(len(body), 300 * 1024)
+        self.assertEqual(json.loads(body)["active"], False)
+
+    def test_userinfo(self):
+        doc = self.login("rs256", user="bob")
+        u = self.userinfo("rs256", doc["access_token"])
+        self.assertEqual(u["sub"], split_jwt(doc["id_token"])[1]["sub"])
+        self.assertEqual((u["preferred_username"], u["email"], u["groups"]),
+                         ("bob", "bob@example.com", ["staff"]))
+        self.assertEqual(self.userinfo("rs256", status=401)["error"], "invalid_token")
+        self.userinfo("rs256", "not-a-token", status=401)
+        self.userinfo("es256", doc["access_token"], status=401)             # another issuer's
+        st, _, body = post(self.o("rs256", "/userinfo"), {},
+                           headers={"Authorization": "Bearer " + doc["access_token"]})
+        self.assertEqual(st, 200)
+        doc = self.login("userinfo_other_sub")
+        u = self.userinfo("userinfo_other_sub", doc["access_token"])
+        self.assertNotEqual(u["sub"], split_jwt(doc["id_token"])[1]["sub"])
+        self.assertEqual(u["preferred_username"], "alice")
+        doc = self.login("groups_missing+user_other", user="alice")
+        u = self.userinfo("groups_missing+user_other", doc["access_token"])
+        self.assertNotIn("groups", u)
+        self.assertEqual(u["preferred_username"], "someone-else")
+
+    # ---- hostile discovery / JWKS ----------------------------------------------
+    def test_hostile_discovery_and_jwks(self):
+        disc = "/.well-known/openid-configuration"
+        for what, ep in (("disc", disc), ("jwks", "/jwks")):
+            with self.subTest(what=what):
+                st, _, body = self.get(self.o(what + "_huge", ep))
+                self.assertEqual(st, 200)
+                self.assertGreater(len(body), 300 * 1024)
+                doc = json.loads(body)
+                self.assertIn("issuer" if what == "disc" else "keys", doc)
+                st, hdrs, _ = self.get(self.o(what + "_redirect", ep))
+                self.assertEqual(st, 302)
+                loc = hdrs["Location"]
+                self.assertEqual(loc, self.o(what + "_redirect", ep) + "?redirected=1")
+                st, _, body = self.get(loc)
+                self.assertEqual(st, 200)
+                json.loads(body)
+                st, _, body = self.get(self.o(what + "_500", ep))
+                self.assertEqual(st, 500)
+                st, hdrs, body = self.get(self.o(what + "_garbage", ep))
+                self.assertEqual(st, 200)
+                self.assertTrue(hdrs["Content-Type"].startswith("application/json"))
+                with self.assertRaises(ValueError):
+                    json.loads(body)
+        # hostility of one endpoint leaves the others alone
+        self.assertEqual(self.jwks("disc_500")["keys"][0]["kid"], "rsa1")
+        self.get_json("jwks_garbage", disc)
+
+    # ---- log, errors ---------------------------------------------------------
+    def test_endpoint_field_in_log(self):
+        prof = "es256+tag_log%s" % os.urandom(4).hex()
+        self.get(self.o(prof, "/.well-known/openid-configuration"))
+        self.jwks(prof)
+        doc = self.login(prof)
+        self.introspect(prof, doc["access_token"])
+        self.userinfo(prof, doc["access_token"])
+        self.userinfo(prof, status=401)
+        st, _, body = post(self.o(prof, "/device"), {"client_id": "cli", "scope": "openid"})
+        self.assertEqual(st, 200)
+        self.assertIn("device_code", json.loads(body))
+        recs = [r for r in self.idp.records() if r["scenario"] == prof]
+        counts = {}
+        for r in recs:
+            counts[r["endpoint"]] = counts.get(r["endpoint"], 0) + 1
+        self.assertEqual(counts, {"discovery": 1, "jwks": 1, "token": 1, "introspect": 1,
+                                  "userinfo": 2, "device": 1})
+        tok = [r for r in recs if r["endpoint"] == "token"][0]
+        self.assertEqual(tok["path"], "/o/%s/token" % prof)
+        self.assertEqual(tok["form"]["username"], ["alice"])
+        self.assertEqual(tok["basic_auth_urldecoded"], ["cli", "s3cret"])
+
+    def test_unknown_and_conflicting_flags(self):
+        for prof, err, flag in (("rs256+no_such_flag", "unknown_flag", "no_such_flag"),
+                                ("Rs256", "unknown_flag", "Rs256"),
+                                ("rs256++groups_array", "unknown_flag", ""),
+                                ("tag_<word>", "unknown_flag", "tag_<word>")):
+            for ep in ("/.well-known/openid-configuration", "/jwks", "/token"):
+                with self.subTest(profile=prof, endpoint=ep):
+                    st, _, body = self.get(self.o(prof, ep)) if ep != "/token" else \
+                        post(self.o(prof, ep), {"grant_type": "password", "password": "correct horse"})
+                    self.assertEqual(st, 404)
+                    doc = json.loads(body)
+                    self.assertEqual((doc["error"], doc["flag"]), (err, flag))
+        for prof in ("rs256+es256", "aud_other+multi_aud", "es256+rogue_key", "hs256+weak_rsa",
+                     "ps512+weak_rsa", "jwt_at+jwt_at", "user_upper+user_missing"):
+            with self.subTest(profile=prof):
+                st, _, body = self.get(self.o(prof, "/jwks"))
+                self.assertEqual(st, 404)
+                self.assertEqual(json.loads(body)["error"], "conflicting_flags")
+        st, _, body = self.get(self.o("rs256", "/nowhere"))
+        self.assertEqual(st, 404)
+        st, _, _ = self.get(self.o("rs256+tag_x-1.2"))
+        self.assertEqual(st, 404)
+        self.assertEqual(self.jwks("rs256+tag_x-1.2+groups_string")["keys"][0]["kid"], "rsa1")
+        # the /s/ scenarios are untouched
+        st, _, _ = post(self.idp.url("ok"), {"password": "x"})
+        self.assertEqual(st, 200)
+
+    def test_concurrent_first_use(self):
+        # many first requests at once for a key not yet made (the tests
+        # run in name order: ec384 is first used here)
+        results = []
+
+        def one():
+            try:
+                doc = self.login("es384+tag_conc")
+                results.append(split_jwt(doc["id_token"])[0]["kid"])
+            except Exception as e:       # reported below
+                results.append(repr(e))
+        ts = [threading.Thread(target=one) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        self.assertEqual(results, ["ec384"] * 8)
+        made = [e for e in self.idp.event_records()
+                if e["event"] == "oidc_key_generated" and e["key"] == "ec384"]
+        self.assertEqual(len(made), 1)
 
 
 class TapResult(unittest.TestResult):

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""testidp.py - a scriptable HTTPS stand-in for an OAuth2 token endpoint.
+"""testidp.py - a scriptable HTTPS stand-in for an OAuth2 token endpoint
+and an OpenID Connect provider.
 
 The pam_ropc test suite starts this on loopback and points the module at
     https://127.0.0.1:<port>/s/<scenario>/token
 Each scenario plays one answer a real IdP (OneLogin, Keycloak, Okta, Entra ID,
-Glewlwyd) or a hostile network can give.  The server is stateless: the answer
-depends only on the URL (and, for `password`, on the submitted password), so
-parallel tests can share one server.
+Glewlwyd) or a hostile network can give.  The /s/ side is stateless: the
+answer depends only on the URL (and, for `password`, on the submitted
+password), so parallel tests can share one server.  The OpenID Connect side
+(/o/<profile>/..., below) keeps two pieces of state in memory: the access
+tokens it issued (for introspection and userinfo) and which profiles were
+rotated; a `tag_<word>` flag gives a test a profile of its own.
 
 Standard library only (Debian 12: python3 3.11).
 
@@ -16,6 +20,7 @@ Usage
              [--plain-tcp-mode accept_silent|plain_http] [--events F]
              [--max-lifetime 600] [--verbose]
   testidp.py --list-scenarios [--json]
+  testidp.py --list-flags [--json]
 
   V is one of 1.0 1.1 1.2 1.3.  When either bound is below 1.2 the server
   also drops to OpenSSL security level 0 (ciphers "DEFAULT:@SECLEVEL=0"):
@@ -35,24 +40,154 @@ Other endpoints
 
 Query parameters accepted on any /s/<scenario>/token URL
   delay=SECONDS      wait this long (after reading and logging the request)
-                     before answering
+                     before answering (also on every /o/<profile>/... URL)
   interval=SECONDS   byte interval for slow_drip / slow_body (default 1)
+
+OpenID Connect side
+  A profile is one path segment of flags joined by "+" ("es256+groups_string",
+  "rs256+tag_t42").  Its issuer is https://HOST:PORT/o/<profile> (HOST in
+  brackets for ::1), and under it:
+    GET  /.well-known/openid-configuration   discovery (issuer, token_endpoint,
+         jwks_uri, introspection_endpoint, userinfo_endpoint,
+         device_authorization_endpoint, ...; grant_types_supported lists no
+         "password", as Glewlwyd's; id_token_signing_alg_values_supported is
+         [the profile's alg])
+    GET  /jwks        {"keys": [...]}: the key the profile signs with (RS*/PS*:
+                      rsa1, or rsa2 once rotated; ES256/384/512: ec256, ec384,
+                      ec521; HS*: rsa1/rsa2 with alg RS256, unused)
+    POST /token       grant_type=password: password "correct horse" -> 200
+                      {access_token, token_type Bearer, expires_in 3600, scope,
+                      id_token}; any other password -> 400 invalid_grant
+                      "Invalid user credentials".  Missing grant_type -> 400
+                      invalid_request; the device_code grant -> 400
+                      authorization_pending; other grants -> 400
+                      unsupported_grant_type.
+    POST /introspect  RFC 7662 (form token=, token_type_hint ignored).  Needs
+                      client auth (Authorization header or client_id=), else
+                      401 invalid_client.  A token this profile issued and not
+                      past its exp: {"active": true, sub, username,
+                      preferred_username, client_id, scope, exp, iat, iss, aud,
+                      token_type, email, groups, realm_access}; else
+                      {"active": false}.
+    GET|POST /userinfo  Authorization: Bearer <access token this profile
+                      issued> -> {sub, preferred_username, email,
+                      email_verified, groups, realm_access}; else 401
+                      invalid_token with WWW-Authenticate: Bearer.
+    POST /device      RFC 8628 device authorization answer (device_code, ...)
+  POST /control/rotate  form profile=<profile>: from now on that profile (the
+                      exact segment) signs RS*/PS* with rsa2 and its JWKS
+                      holds only rsa2.  Logged with scenario and endpoint
+                      "control".
+  Unknown flags, a flag given twice, and flags that exclude each other (two
+  signing flags, two aud_* flags, ...) -> 404 JSON {"error": "unknown_flag",
+  "flag": ...} / {"error": "conflicting_flags", "flags": [...]}.
+
+  Every /o/ request is logged like the others, with "scenario": <profile> and
+  "endpoint": discovery | jwks | token | introspect | userinfo | device
+  (absent for a path under /o/<profile>/ that is no endpoint).
+
+  Client: client_id= in the body, else the Basic user name (form-urldecoded as
+  RFC 6749 2.3.1 says), else "test-client"; the secret likewise from
+  client_secret= or the Basic password.  HS* tokens are keyed with that secret
+  (empty when none was sent).
+
+  A login of user U by client C, honest profile: id_token claims iss, sub
+  ("sub-" + first 16 hex digits of sha256(U)), aud C, exp now+3600, iat,
+  auth_time, preferred_username U, email U@example.com, groups ["staff",
+  "ssh-users"] (bob: ["staff"]), realm_access {"roles": the same}; no nonce,
+  no azp.  Scope granted: as requested ("openid profile email" when none).
+  The access token is an opaque random string, or with jwt_at a JWT (header
+  typ "at+jwt") signed like the id_token with aud = the form's resource or
+  "api://default", scope, client_id C, jti, and the same user claims.  The
+  forgery/claim/time flags apply to the id_token and to such a JWT access
+  token alike; introspection and userinfo tell the honest times, iss and aud
+  (the access token's), but follow the user_* and groups_* flags.
+
+  Keys are made with `openssl genpkey` on first use (each once, cached) in a
+  private temporary directory removed at exit: rsa1, rsa2, rogue (never
+  published), RSA 2048; weak, RSA 1024; ec256, ec384, ec521 (P-256, P-384,
+  P-521).  Signatures by `openssl dgst -sign` (PSS: salt length = digest
+  length, MGF1 with the same digest; ECDSA turned into raw r||s), HMAC by
+  the hmac module.
+
+  Flags (`testidp.py --list-flags` prints this table from the code):
+    signing (one at most; default rs256):
+      rs256 rs384 rs512 ps256 ps384 ps512  rsa1 (rsa2 once rotated), kid set
+      es256 es384 es512                    ec256 / ec384 / ec521, kid set
+      hs256 hs384 hs512                    HMAC with the client secret, no kid
+    forgery (one at most; hs_with_rsa_pub, rogue_key, weak_rsa need RS*/PS*):
+      alg_none            header {"alg":"none","typ":...}, empty signature
+      hs_with_rsa_pub     alg HS256, kid rsa1 (rsa2 once rotated), HMAC key =
+                          that key's public key PEM text (SPKI, 64-column
+                          base64, final newline: what `openssl pkey -pubout`
+                          prints)
+      rogue_key           signed by "rogue", header kid rsa1
+      weak_rsa            signed by the 1024-bit "weak" (kid weak); the JWKS
+                          holds only weak (not with ps512: it does not fit)
+    kid (one at most): kid_missing (kid "nope", right key), no_kid
+    tampered              payload re-encoded after signing with
+                          preferred_username "mallory"
+    expired               exp now-3600, iat and auth_time now-7200
+    nbf_future            nbf now+600
+    iat_future            iat now+600
+    wrong_iss             iss = issuer + "-other"
+    aud (one at most): aud_other (aud "someone-else"), multi_aud (aud [C,
+      "other"], no azp), multi_aud_azp (azp C), multi_aud_wrong_azp (azp
+      "other").  On a JWT access token the honest audience in place of C.
+    no_id_token           the answer has no id_token
+    jwks_extra_keys       the JWKS also holds, before the real key, an oct
+                          key (kid oct1), an RSA key with d, p, q, dp, dq, qi
+                          (kid rsa-private: the rogue key), and an RSA key
+                          with use "enc" (kid rsa-enc)
+    jwt_at                the access token is a JWT (see above)
+    scope_partial         granted scope "openid" whatever was asked
+    user (one at most): user_upper (preferred_username U upper-cased),
+      user_other ("someone-else"), user_missing (no preferred_username);
+      introspection's username follows
+    groups (one at most): groups_array (the default), groups_string
+      ("staff,ssh-users", bob "staff"; realm_access.roles the same string),
+      groups_missing (neither groups nor realm_access)
+    intro (one at most): intro_inactive ({"active": false} always),
+      intro_active_string ("active": "true"), intro_other_client (client_id
+      "someone-else"), intro_clientId ("clientId" in place of "client_id"),
+      intro_expired (active, exp now-600)
+    intro_huge, intro_500 introspection: > 300 KiB valid JSON; status 500
+    intro_redirect        introspection: 302 to the same URL + "?redirected=1"
+    intro_401             introspection: 401 invalid_client
+    userinfo_401          userinfo: 401 invalid_token for every token
+    disc_bad_device       discovery: an http:// device_authorization_endpoint
+    userinfo_other_sub    userinfo's sub is another user's
+    disc_other_issuer     discovery "issuer" = issuer + "-other"
+    disc_huge  jwks_huge  > 300 KiB of valid JSON (an "x_padding" member)
+    disc_redirect jwks_redirect   302 to the same URL + "?redirected=1",
+                          which answers honestly
+    disc_500  jwks_500    status 500
+    disc_garbage jwks_garbage     200 application/json, an HTML body
+    tag_<word>            no effect: a profile of its own for one test (its
+                          log records, its rotation); word [A-Za-z0-9_.-]{1,64}
 """
 
 import argparse
+import atexit
 import base64
 import binascii
+import collections
+import hashlib
+import hmac
 import ipaddress
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import socketserver
 import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -681,6 +816,598 @@ def public_scenarios():
 
 
 # --------------------------------------------------------------------------
+# OpenID Connect side: /o/<profile>/...   (see the module docstring)
+
+class OidcError(Exception):
+    """Something on our side failed (openssl, shutdown): answered as 500."""
+
+
+def openssl(args, data=None, timeout=60):
+    """Run the openssl command line tool; -> its stdout bytes."""
+    try:
+        p = subprocess.run(["openssl"] + list(args), input=data,
+                           stdin=None if data is not None else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise OidcError("openssl %s: %s" % (args[0], e))
+    if p.returncode != 0:
+        raise OidcError("openssl %s failed (status %d): %s" % (
+            args[0], p.returncode, p.stderr.decode("utf-8", "replace").strip()[:300]))
+    return p.stdout
+
+
+# ---- minimal DER reading (SubjectPublicKeyInfo, PKCS#8, ECDSA-Sig-Value) ----
+
+def der_tlv(buf, off, want=None):
+    """-> (tag, content start, content end) of the TLV at off."""
+    if off + 2 > len(buf):
+        raise ValueError("DER: truncated")
+    tag, ln = buf[off], buf[off + 1]
+    off += 2
+    if ln & 0x80:
+        n = ln & 0x7F
+        if n == 0 or n > 4 or off + n > len(buf):
+            raise ValueError("DER: bad length")
+        ln = int.from_bytes(buf[off:off + n], "big")
+        off += n
+    if off + ln > len(buf):
+        raise ValueError("DER: content runs past the end")
+    if want is not None and tag != want:
+        raise ValueError("DER: tag 0x%02x where 0x%02x was expected" % (tag, want))
+    return tag, off, off + ln
+
+
+def der_children(buf, start, end):
+    out = []
+    while start < end:
+        t = der_tlv(buf, start)
+        out.append(t)
+        start = t[2]
+    if start != end:
+        raise ValueError("DER: children overrun")
+    return out
+
+
+def der_seq(buf, off=0):
+    """The (tag, start, end) children of the SEQUENCE at off."""
+    _, s, e = der_tlv(buf, off, 0x30)
+    return der_children(buf, s, e)
+
+
+def der_uint(buf, t):
+    """An INTEGER's magnitude, big-endian, without leading zero bytes."""
+    if t[0] != 0x02:
+        raise ValueError("DER: INTEGER expected")
+    v = bytes(buf[t[1]:t[2]]).lstrip(b"\x00")
+    return v or b"\x00"
+
+
+OID_RSA = bytes.fromhex("2a864886f70d010101")     # 1.2.840.113549.1.1.1
+OID_EC = bytes.fromhex("2a8648ce3d0201")          # 1.2.840.10045.2.1
+EC_CURVES = {   # name -> (OID content, coordinate bytes, JOSE alg, digest)
+    "P-256": (bytes.fromhex("2a8648ce3d030107"), 32, "ES256", "sha256"),
+    "P-384": (bytes.fromhex("2b81040022"), 48, "ES384", "sha384"),
+    "P-521": (bytes.fromhex("2b81040023"), 66, "ES512", "sha512"),
+}
+
+
+def spki_params(der):
+    """SubjectPublicKeyInfo -> ("RSA", n, e) or ("EC", crv, x, y)."""
+    alg, bits = der_seq(der)
+    oids = der_children(der, alg[1], alg[2])
+    if bits[0] != 0x03 or der[bits[1]] != 0:
+        raise ValueError("SPKI: BIT STRING expected")
+    key = der[bits[1] + 1:bits[2]]
+    oid = bytes(der[oids[0][1]:oids[0][2]])
+    if oid == OID_RSA:
+        n, e = der_seq(key)
+        return ("RSA", der_uint(key, n), der_uint(key, e))
+    if oid == OID_EC:
+        curve = bytes(der[oids[1][1]:oids[1][2]])
+        for crv, (coid, size, _, _) in EC_CURVES.items():
+            if coid == curve:
+                if len(key) != 1 + 2 * size or key[0] != 4:
+                    raise ValueError("SPKI: not an uncompressed point")
+                return ("EC", crv, bytes(key[1:1 + size]), bytes(key[1 + size:]))
+        raise ValueError("SPKI: unknown curve")
+    raise ValueError("SPKI: unknown key algorithm")
+
+
+def rsa_private_members(der):
+    """An RSA private key in DER, PKCS#1 RSAPrivateKey (what `openssl pkey
+    -outform DER` writes) or PKCS#8 PrivateKeyInfo -> dict of JWK members."""
+    parts = der_seq(der)
+    if len(parts) == 3 and parts[2][0] == 0x04:         # PKCS#8: unwrap
+        inner = der[parts[2][1]:parts[2][2]]
+    else:
+        inner = der
+    ints = der_seq(inner)
+    if len(ints) < 9 or any(t[0] != 0x02 for t in ints[:9]):
+        raise ValueError("RSAPrivateKey: nine INTEGERs expected")
+    names = ("n", "e", "d", "p", "q", "dp", "dq", "qi")
+    return {k: b64url(der_uint(inner, t)) for k, t in zip(names, ints[1:9])}
+
+
+def ecdsa_der_to_raw(sig, size):
+    """ECDSA-Sig-Value DER -> r || s, each left-padded to size bytes."""
+    r, s = der_seq(sig)
+    return b"".join(der_uint(sig, t).rjust(size, b"\x00") for t in (r, s))
+
+
+def pem_public(der):
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines)
+            + "\n-----END PUBLIC KEY-----\n").encode("ascii")
+
+
+# ---- keys -------------------------------------------------------------------
+
+KEY_SPECS = {
+    "rsa1": ("RSA", 2048), "rsa2": ("RSA", 2048), "rogue": ("RSA", 2048),
+    "weak": ("RSA", 1024),
+    "ec256": ("EC", "P-256"), "ec384": ("EC", "P-384"), "ec521": ("EC", "P-521"),
+}
+
+
+class Key:
+    def __init__(self, name, path, spki_der):
+        self.name = name
+        self.path = path
+        self.spki_der = spki_der
+        self.pub_pem = pem_public(spki_der)
+        p = spki_params(spki_der)
+        self.kty = p[0]
+        if self.kty == "RSA":
+            self.n, self.e = p[1], p[2]
+            self.bits = len(self.n) * 8 - (8 - self.n[0].bit_length())
+            self.crv = None
+        else:
+            self.crv, self.x, self.y = p[1], p[2], p[3]
+            self.bits = {"P-256": 256, "P-384": 384, "P-521": 521}[self.crv]
+        self._private_jwk = None
+
+    def jwk(self, alg, kid=None, use="sig"):
+        j = {"kty": self.kty, "kid": kid or self.name, "use": use, "alg": alg}
+        if self.kty == "RSA":
+            j.update(n=b64url(self.n), e=b64url(self.e))
+        else:
+            j.update(crv=self.crv, x=b64url(self.x), y=b64url(self.y))
+        return j
+
+    def private_members(self):
+        """RSA only: n e d p q dp dq qi (for the jwks_extra_keys hazard)."""
+        if self._private_jwk is None:
+            self._private_jwk = rsa_private_members(
+                openssl(["pkey", "-in", self.path, "-outform", "DER"]))
+        return dict(self._private_jwk)
+
+    def sign(self, alg, data):
+        md = "sha" + alg[2:]
+        args = ["dgst", "-" + md, "-sign", self.path]
+        if alg.startswith("PS"):
+            args += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest",
+                     "-sigopt", "rsa_mgf1_md:" + md]
+        sig = openssl(args, data)
+        if alg.startswith("ES"):
+            sig = ecdsa_der_to_raw(sig, EC_CURVES[self.crv][1])
+        return sig
+
+
+class KeyStore:
+    """Keys made with `openssl genpkey` on first use, kept in a private
+    temporary directory that cleanup() (called at exit) removes."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.key_locks = {}
+        self.keys = {}
+        self.dir = None
+        self.closed = False
+
+    def get(self, name):
+        with self.lock:
+            if name in self.keys:
+                return self.keys[name]
+            if self.closed:
+                raise OidcError("shutting down")
+            if self.dir is None:
+                self.dir = tempfile.mkdtemp(prefix="testidp-keys-")
+                event("oidc_key_dir", path=self.dir)
+            klock = self.key_locks.setdefault(name, threading.Lock())
+            d = self.dir
+        with klock:
+            with self.lock:
+                if name in self.keys:
+                    return self.keys[name]
+            kind, size = KEY_SPECS[name]
+            path = os.path.join(d, name + ".pem")
+            t0 = time.monotonic()
+            if kind == "RSA":
+                opt = "rsa_keygen_bits:%d" % size
+            else:
+                opt = "ec_paramgen_curve:" + size
+            openssl(["genpkey", "-algorithm", kind, "-pkeyopt", opt, "-out", path])
+            key = Key(name, path, openssl(["pkey", "-in", path, "-pubout", "-outform", "DER"]))
+            event("oidc_key_generated", key=name, seconds=round(time.monotonic() - t0, 3))
+            debug("generated key %s in %.3fs" % (name, time.monotonic() - t0))
+            with self.lock:
+                self.keys[name] = key
+            return key
+
+    def cleanup(self):
+        with self.lock:
+            self.closed = True
+            d, self.dir = self.dir, None
+        if d:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+KEYS = KeyStore()
+atexit.register(KEYS.cleanup)
+
+# ---- profiles ---------------------------------------------------------------
+
+# flag -> (conflict group or None, description).  Flags of one group exclude
+# each other.
+OIDC_FLAGS = {}
+
+
+def _flags(group, table):
+    for name, doc in table:
+        OIDC_FLAGS[name] = (group, doc)
+
+
+SIGNING = {   # flag -> (JOSE alg, key name or None for HMAC)
+    "rs256": ("RS256", "rsa"), "rs384": ("RS384", "rsa"), "rs512": ("RS512", "rsa"),
+    "ps256": ("PS256", "rsa"), "ps384": ("PS384", "rsa"), "ps512": ("PS512", "rsa"),
+    "es256": ("ES256", "ec256"), "es384": ("ES384", "ec384"), "es512": ("ES512", "ec521"),
+    "hs256": ("HS256", None), "hs384": ("HS384", None), "hs512": ("HS512", None),
+}
+_flags("signing", [(k, "%s with %s" % (a, {"rsa": "rsa1 (rsa2 once rotated)", None: "the client secret"}
+                                         .get(kn, kn))) for k, (a, kn) in SIGNING.items()])
+_flags("forgery", [
+    ("alg_none", 'header alg "none", empty signature'),
+    ("hs_with_rsa_pub", "alg HS256, kid rsa1, HMAC key = rsa1's public key PEM text"),
+    ("rogue_key", 'signed by the unpublished "rogue" key, header kid rsa1'),
+    ("weak_rsa", 'signed by the 1024-bit "weak" key; the JWKS holds only weak'),
+])
+_flags("kid", [
+    ("kid_missing", 'header kid "nope" (in no JWKS), signed by the right key'),
+    ("no_kid", "no kid header, signed by the right key"),
+])
+_flags(None, [
+    ("tampered", 'payload changed after signing (preferred_username "mallory")'),
+    ("expired", "exp = now-3600, iat = auth_time = now-7200"),
+    ("nbf_future", "nbf = now+600"),
+    ("iat_future", "iat = now+600"),
+    ("wrong_iss", 'iss = issuer + "-other"'),
+])
+_flags("aud", [
+    ("aud_other", 'aud = "someone-else"'),
+    ("multi_aud", 'aud = [C, "other"], no azp'),
+    ("multi_aud_azp", 'aud = [C, "other"], azp = C'),
+    ("multi_aud_wrong_azp", 'aud = [C, "other"], azp = "other"'),
+])
+_flags(None, [
+    ("no_id_token", "the token answer holds no id_token"),
+    ("jwks_extra_keys", "JWKS also holds an oct key, an RSA key with private members, an enc key"),
+    ("jwt_at", "access token is a JWT signed like the id_token (aud = resource or api://default)"),
+    ("scope_partial", 'granted scope = "openid" whatever was asked'),
+])
+_flags("user", [
+    ("user_upper", "preferred_username (and introspection username) = U upper-cased"),
+    ("user_other", 'preferred_username (and username) = "someone-else"'),
+    ("user_missing", "no preferred_username (nor introspection username)"),
+])
+_flags("groups", [
+    ("groups_array", 'groups = ["staff","ssh-users"] (bob: ["staff"]) (the default)'),
+    ("groups_string", 'groups = "staff,ssh-users" (bob: "staff"), realm_access.roles the same'),
+    ("groups_missing", "no groups and no realm_access"),
+])
+_flags("intro", [
+    ("intro_inactive", 'introspection always {"active": false}'),
+    ("intro_active_string", 'introspection "active": "true" (a string)'),
+    ("intro_other_client", 'introspection client_id "someone-else"'),
+    ("intro_clientId", 'introspection "clientId" instead of "client_id" (onePortal)'),
+    ("intro_expired", "introspection active, exp = now-600"),
+])
+_flags(None, [
+    ("intro_huge", "introspection answer over 300 KiB of valid JSON"),
+    ("intro_500", "introspection answers 500"),
+    ("intro_redirect", "introspection answers 302 to the same URL + ?redirected=1"),
+    ("intro_401", "introspection refuses the client: 401 invalid_client"),
+    ("userinfo_401", "userinfo refuses every token: 401 invalid_token"),
+    ("disc_bad_device", "discovery's device_authorization_endpoint is an http:// URL"),
+    ("userinfo_other_sub", "userinfo sub differs from the tokens' sub"),
+    ("disc_other_issuer", 'discovery "issuer" = issuer + "-other"'),
+])
+for _what, _ep in (("disc", "discovery"), ("jwks", "JWKS")):
+    _flags(None, [
+        (_what + "_huge", "%s document over 300 KiB of valid JSON" % _ep),
+        (_what + "_redirect", "%s answers 302 to the same URL + ?redirected=1 "
+                              "(which answers honestly)" % _ep),
+        (_what + "_500", "%s answers 500" % _ep),
+        (_what + "_garbage", "%s answers 200 application/json that is not JSON (HTML)" % _ep),
+    ])
+OIDC_FLAGS["tag_<word>"] = (None, "no effect: makes a profile (its log records, its rotation) "
+                                  "unique to one test; word = [A-Za-z0-9_.-]{1,64}")
+TAG_FLAG = re.compile(r"^tag_[A-Za-z0-9_.-]{1,64}$")
+
+# Flags that need an RSA signing algorithm (RS*/PS*).
+RSA_ONLY = ("hs_with_rsa_pub", "rogue_key", "weak_rsa")
+
+
+class Profile:
+    def __init__(self, name, flags, sign_flag):
+        self.name = name
+        self.flags = frozenset(flags)
+        self.alg, self.key_kind = SIGNING[sign_flag]
+
+    def __contains__(self, flag):
+        return flag in self.flags
+
+    def rsa_key_name(self):
+        """The RSA key this profile signs with and publishes."""
+        if "weak_rsa" in self.flags:
+            return "weak"
+        return "rsa2" if rotated(self.name) else "rsa1"
+
+
+def parse_profile(name):
+    """-> (Profile, None) or (None, error dict for a 404)."""
+    flags = name.split("+")
+    seen, groups = set(), {}
+    for f in flags:
+        if TAG_FLAG.match(f):
+            continue
+        if f not in OIDC_FLAGS or f == "tag_<word>":
+            return None, {"error": "unknown_flag", "flag": f, "profile": name,
+                          "error_description": "unknown OIDC profile flag %r" % f}
+        if f in seen:
+            return None, {"error": "conflicting_flags", "flags": [f, f], "profile": name,
+                          "error_description": "flag %r given twice" % f}
+        seen.add(f)
+        g = OIDC_FLAGS[f][0]
+        if g is not None:
+            if g in groups:
+                return None, {"error": "conflicting_flags", "flags": [groups[g], f], "profile": name,
+                              "error_description": "flags %r and %r exclude each other" % (groups[g], f)}
+            groups[g] = f
+    sign_flag = groups.get("signing", "rs256")
+    if SIGNING[sign_flag][1] != "rsa":
+        for f in RSA_ONLY:
+            if f in seen:
+                return None, {"error": "conflicting_flags", "flags": [sign_flag, f], "profile": name,
+                              "error_description": "%r needs an RS*/PS* signing flag" % f}
+    if sign_flag == "ps512" and "weak_rsa" in seen:
+        return None, {"error": "conflicting_flags", "flags": ["ps512", "weak_rsa"], "profile": name,
+                      "error_description": "PS512 does not fit in a 1024-bit key"}
+    return Profile(name, seen, sign_flag), None
+
+
+_rotated = set()
+_rotated_lock = threading.Lock()
+
+
+def rotated(profile_name):
+    with _rotated_lock:
+        return profile_name in _rotated
+
+
+# ---- tokens issued (for introspection and userinfo) ---------------------------
+
+class Issued:
+    """(profile, access token) -> what introspection/userinfo tell about it."""
+
+    MAX = 50000
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.map = collections.OrderedDict()
+
+    def add(self, profile, token, rec):
+        with self.lock:
+            self.map[(profile, token)] = rec
+            while len(self.map) > self.MAX:
+                self.map.popitem(last=False)
+
+    def get(self, profile, token):
+        with self.lock:
+            rec = self.map.get((profile, token))
+        if rec is None or rec["exp"] <= time.time():
+            return None
+        return dict(rec)
+
+
+ISSUED = Issued()
+OCT_SECRET = secrets.token_bytes(32)        # the oct key of jwks_extra_keys
+HUGE_PAD = 300 * KiB + 4 * KiB
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def server_base():
+    host = SERVER_INFO["host"]
+    if ":" in host:
+        host = "[%s]" % host
+    return "%s://%s:%d" % (SERVER_INFO["scheme"], host, SERVER_INFO["port"])
+
+
+def sub_of(username):
+    return "sub-" + hashlib.sha256(username.encode("utf-8")).hexdigest()[:16]
+
+
+def user_groups(prof, username):
+    """The groups members for prof (a dict, empty with groups_missing)."""
+    if "groups_missing" in prof:
+        return {}
+    names = ["staff"] if username == "bob" else ["staff", "ssh-users"]
+    value = ",".join(names) if "groups_string" in prof else names
+    return {"groups": value, "realm_access": {"roles": value if isinstance(value, str) else list(value)}}
+
+
+def user_name_claims(prof, username, intro=False):
+    if "user_missing" in prof:
+        return {}
+    if "user_upper" in prof:
+        name = username.upper()
+    elif "user_other" in prof:
+        name = "someone-else"
+    else:
+        name = username
+    out = {"preferred_username": name}
+    if intro:
+        out = {"username": name, "preferred_username": name}
+    return out
+
+
+class OidcCtx:
+    def __init__(self, prof, form, rec, headers, query):
+        self.prof = prof
+        self.form = form or {}
+        self.query = query
+        self.headers = headers
+        self.base = server_base()
+        self.issuer = "%s/o/%s" % (self.base, urllib.parse.quote(prof.name, safe="+")) if prof else None
+        basic = rec.get("basic_auth_urldecoded") or rec.get("basic_auth")
+        self.has_client_auth = bool(basic) or "authorization" in rec.get("headers", {})
+        cid = self.first("client_id")
+        if cid is None and basic:
+            cid = basic[0]
+        self.client_given = cid is not None
+        self.client_id = cid or "test-client"
+        sec = self.first("client_secret")
+        if sec is None and basic:
+            sec = basic[1]
+        self.client_secret = sec
+
+    def first(self, name, default=None):
+        v = self.form.get(name)
+        return v[0] if v else default
+
+    def url(self, endpoint):
+        return self.issuer + {"discovery": "/.well-known/openid-configuration"}.get(endpoint, "/" + endpoint)
+
+
+def jwt_encode_part(obj):
+    return b64url(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def sign_jwt(oc, payload, typ="JWT"):
+    """A compact JWS of payload, signed as oc.prof says (attacks included)."""
+    prof = oc.prof
+    alg = prof.alg
+    header = {"alg": alg, "typ": typ}
+    key = None
+    if prof.key_kind == "rsa":
+        key = KEYS.get(prof.rsa_key_name())
+    elif prof.key_kind is not None:
+        key = KEYS.get(prof.key_kind)
+    if key is not None:
+        header["kid"] = key.name
+    if "alg_none" in prof:
+        header = {"alg": "none", "typ": typ}
+    elif "hs_with_rsa_pub" in prof:
+        header = {"alg": "HS256", "typ": typ, "kid": key.name}
+    elif "rogue_key" in prof:
+        key = KEYS.get("rogue")         # header kid stays the honest one
+    if "kid_missing" in prof and header["alg"] != "none":
+        header["kid"] = "nope"
+    if "no_kid" in prof:
+        header.pop("kid", None)
+    signing_input = (jwt_encode_part(header) + "." + jwt_encode_part(payload)).encode("ascii")
+    if header["alg"] == "none":
+        sig = b""
+    elif "hs_with_rsa_pub" in prof:
+        sig = hmac.new(key.pub_pem, signing_input, hashlib.sha256).digest()
+    elif alg.startswith("HS"):
+        secret = (oc.client_secret or "").encode("utf-8")
+        sig = hmac.new(secret, signing_input, getattr(hashlib, "sha" + alg[2:])).digest()
+    else:
+        sig = key.sign(alg, signing_input)
+    head_b64, _, body_b64 = signing_input.decode("ascii").partition(".")
+    if "tampered" in prof:
+        body_b64 = jwt_encode_part(dict(payload, preferred_username="mallory"))
+    return "%s.%s.%s" % (head_b64, body_b64, b64url(sig))
+
+
+def token_claims(oc, username, aud_honest, now):
+    """The claims every JWT of a login shares (flags applied)."""
+    prof = oc.prof
+    iss = oc.issuer + "-other" if "wrong_iss" in prof else oc.issuer
+    c = {"iss": iss, "sub": sub_of(username)}
+    if "aud_other" in prof:
+        c["aud"] = "someone-else"
+    elif "multi_aud" in prof or "multi_aud_azp" in prof or "multi_aud_wrong_azp" in prof:
+        c["aud"] = [aud_honest, "other"]
+    else:
+        c["aud"] = aud_honest
+    if "multi_aud_azp" in prof:
+        c["azp"] = oc.client_id
+    elif "multi_aud_wrong_azp" in prof:
+        c["azp"] = "other"
+    iat = auth_time = now
+    exp = now + 3600
+    if "expired" in prof:
+        exp, iat, auth_time = now - 3600, now - 7200, now - 7200
+    if "iat_future" in prof:
+        iat = now + 600
+    c["exp"], c["iat"] = exp, iat
+    if "nbf_future" in prof:
+        c["nbf"] = now + 600
+    c["auth_time"] = auth_time
+    return c
+
+
+def pad_json(doc):
+    """doc with a padding member: valid JSON over 300 KiB."""
+    return dict(doc, x_padding="p" * HUGE_PAD)
+
+
+def discovery_doc(oc):
+    prof = oc.prof
+    return {
+        "issuer": oc.issuer + "-other" if "disc_other_issuer" in prof else oc.issuer,
+        "authorization_endpoint": oc.url("auth"),
+        "token_endpoint": oc.url("token"),
+        "jwks_uri": oc.url("jwks"),
+        "introspection_endpoint": oc.url("introspect"),
+        "userinfo_endpoint": oc.url("userinfo"),
+        "device_authorization_endpoint": oc.url("device"),
+        "response_types_supported": ["code", "id_token", "code id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [prof.alg],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token",
+                                  "client_credentials", DEVICE_GRANT],
+        "scopes_supported": ["openid", "profile", "email", "groups"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                          "client_secret_post"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "azp",
+                             "preferred_username", "email", "groups", "realm_access"],
+    }
+
+
+def jwks_doc(oc):
+    prof = oc.prof
+    keys = []
+    if "jwks_extra_keys" in prof:
+        rogue = KEYS.get("rogue")
+        keys.append({"kty": "oct", "kid": "oct1", "use": "sig", "alg": "HS256",
+                     "k": b64url(OCT_SECRET)})
+        priv = {"kty": "RSA", "kid": "rsa-private", "use": "sig", "alg": "RS256"}
+        priv.update(rogue.private_members())
+        keys.append(priv)
+        keys.append(rogue.jwk("RSA-OAEP", kid="rsa-enc", use="enc"))
+    if prof.key_kind in ("rsa", None):
+        alg = prof.alg if prof.key_kind == "rsa" else "RS256"
+        keys.append(KEYS.get(prof.rsa_key_name()).jwk(alg))
+    else:
+        keys.append(KEYS.get(prof.key_kind).jwk(prof.alg))
+    return {"keys": keys}
+
+
+# --------------------------------------------------------------------------
 # request parsing helpers
 
 FORM_SAFE = re.compile(r"[A-Za-z0-9*\-._~%+=&]")
@@ -743,6 +1470,16 @@ class BadBody(Exception):
 
 
 TOKEN_PATH = re.compile(r"^/s/([^/]+)/token$")
+OIDC_PATH = re.compile(r"^/o/([^/]+)(/.*)?$")
+CONTROL_ROTATE = "/control/rotate"
+OIDC_ENDPOINTS = {
+    "/.well-known/openid-configuration": "discovery",
+    "/jwks": "jwks",
+    "/token": "token",
+    "/introspect": "introspect",
+    "/userinfo": "userinfo",
+    "/device": "device",
+}
 
 
 # --------------------------------------------------------------------------
@@ -808,7 +1545,7 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     # -- logging ---------------------------------------------------------
-    def log_request_record(self, scenario, path, query, body, body_error=None):
+    def log_request_record(self, scenario, path, query, body, body_error=None, endpoint=None):
         hdrs, hlist = {}, []
         for k, v in self.headers.items():
             hlist.append([k, v])
@@ -823,6 +1560,10 @@ class Handler(BaseHTTPRequestHandler):
             "tls_cipher": getattr(TL, "tls_cipher", None),
             "sni": getattr(TL, "sni", None),
             "scenario": scenario,
+        }
+        if endpoint is not None:
+            rec["endpoint"] = endpoint
+        rec.update({
             "method": self.command,
             "path": path,
             "query": query,
@@ -832,7 +1573,7 @@ class Handler(BaseHTTPRequestHandler):
             "header_list": hlist,
             "body_len": len(body),
             "body_raw_b64": base64.b64encode(body).decode("ascii"),
-        }
+        })
         if body_error:
             rec["body_error"] = body_error
         ctype = (hdrs.get("content-type") or "").split(";")[0].strip().lower()
@@ -846,7 +1587,7 @@ class Handler(BaseHTTPRequestHandler):
         if "authorization" in hdrs:
             rec.update(parse_basic(hdrs["authorization"]))
         REQUEST_LOG.write(rec)
-        return form, rec.get("basic_auth")
+        return form, rec.get("basic_auth"), rec
 
     # -- writing ---------------------------------------------------------
     def send_plain(self, status, body, ctype="application/json", headers=(), ctx=None):
@@ -892,6 +1633,10 @@ class Handler(BaseHTTPRequestHandler):
             listing = {k: v.status for k, v in public_scenarios().items()}
             return self.send_plain(200, json.dumps(listing, sort_keys=True).encode(), JSON)
 
+        m = OIDC_PATH.match(path)
+        if m is not None or path == CONTROL_ROTATE:
+            return self.dispatch_oidc(m, path, query)
+
         m = TOKEN_PATH.match(path)
         scenario = urllib.parse.unquote(m.group(1)) if m else None
 
@@ -906,7 +1651,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             body, body_error = b"", str(e)
 
-        form, basic = self.log_request_record(scenario, path, query, body, body_error)
+        form, basic, _ = self.log_request_record(scenario, path, query, body, body_error)
 
         if m is None:
             return self.send_plain(404, json.dumps({"error": "not_found", "path": path}).encode())
@@ -930,6 +1675,230 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return getattr(self, "special_" + sc.special)(sc, ctx)
         self.send_plain(sc.status, body_bytes(sc.body, ctx), sc.ctype, sc.headers, ctx)
+
+    # -- OpenID Connect ---------------------------------------------------
+    def send_json(self, status, doc, headers=()):
+        body = doc if isinstance(doc, bytes) else json.dumps(
+            doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        self.send_plain(status, body, JSON, headers)
+
+    def oidc_method(self, allowed):
+        if self.command in allowed or (self.command == "HEAD" and "GET" in allowed):
+            return True
+        self.send_json(405, {"error": "invalid_request", "error_description": "method not allowed"},
+                       [("Allow", ", ".join(allowed))])
+        return False
+
+    def dispatch_oidc(self, m, path, query):
+        if m is None:
+            scenario, endpoint = "control", "control"
+        else:
+            scenario = urllib.parse.unquote(m.group(1))
+            endpoint = OIDC_ENDPOINTS.get(m.group(2) or "")
+        body_error = None
+        try:
+            body = self.read_body()
+        except BodyTooLarge as e:
+            self.close_connection = True
+            self.log_request_record(scenario, path, query, b"", "body too large: %s bytes" % e,
+                                    endpoint=endpoint)
+            return self.send_json(413, {"error": "invalid_request",
+                                        "error_description": "body too large"})
+        except BadBody as e:
+            self.close_connection = True
+            body, body_error = b"", str(e)
+        form, _, rec = self.log_request_record(scenario, path, query, body, body_error,
+                                               endpoint=endpoint)
+        try:
+            if m is None:
+                return self.oidc_control(form)
+            prof, perr = parse_profile(scenario)
+            if perr is not None:
+                return self.send_json(404, perr)
+            if endpoint is None:
+                return self.send_json(404, {"error": "not_found", "path": path})
+            oc = OidcCtx(prof, form, rec, rec.get("headers", {}), query)
+            delay = Ctx(None, None, query, scenario).qfloat("delay", 0.0)
+            if delay > 0 and STOP.wait(delay):
+                self.close_connection = True
+                return
+            return getattr(self, "oidc_" + endpoint)(oc)
+        except OidcError as e:
+            debug("OIDC %s: %s" % (path, e))
+            return self.send_json(500, {"error": "server_error", "error_description": str(e)})
+        except (ConnectionError, ssl.SSLError, socket.timeout):
+            raise
+        except Exception as e:      # a bug here: say so loudly, but answer
+            sys.stderr.write("testidp: error in OIDC %s:\n" % path)
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            return self.send_json(500, {"error": "server_error",
+                                        "error_description": "testidp bug: %r" % e})
+
+    def oidc_control(self, form):
+        if not self.oidc_method(("POST",)):
+            return
+        name = ((form or {}).get("profile") or [None])[0]
+        if not name:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "profile= is required"})
+        prof, perr = parse_profile(name)
+        if perr is not None:
+            return self.send_json(404, perr)
+        KEYS.get("rsa2")
+        with _rotated_lock:
+            _rotated.add(name)
+        return self.send_json(200, {"profile": name, "kid": "rsa2"})
+
+    def oidc_hostile(self, oc, what):
+        """The disc_/jwks_ hostility shared by discovery and JWKS; True if answered."""
+        prof = oc.prof
+        if what + "_redirect" in prof and "redirected" not in oc.query:
+            self.send_plain(302, b"", None, [("Location", oc.url(
+                "discovery" if what == "disc" else "jwks") + "?redirected=1")])
+            return True
+        if what + "_500" in prof:
+            self.send_json(500, {"error": "server_error", "error_description": "Internal Server Error"})
+            return True
+        if what + "_garbage" in prof:
+            self.send_plain(200, b"<html><body><h1>It works!</h1></body></html>\n", JSON)
+            return True
+        return False
+
+    def oidc_discovery(self, oc):
+        if not self.oidc_method(("GET",)) or self.oidc_hostile(oc, "disc"):
+            return
+        doc = discovery_doc(oc)
+        if "disc_bad_device" in oc.prof:
+            doc["device_authorization_endpoint"] = doc["device_authorization_endpoint"].replace(
+                "https://", "http://", 1)
+        self.send_json(200, pad_json(doc) if "disc_huge" in oc.prof else doc)
+
+    def oidc_jwks(self, oc):
+        if not self.oidc_method(("GET",)) or self.oidc_hostile(oc, "jwks"):
+            return
+        doc = jwks_doc(oc)
+        self.send_json(200, pad_json(doc) if "jwks_huge" in oc.prof else doc)
+
+    def oidc_token(self, oc):
+        if not self.oidc_method(("POST",)):
+            return
+        prof = oc.prof
+        gt = oc.first("grant_type")
+        if gt is None:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "Missing parameter: grant_type"},
+                                  NO_STORE)
+        if gt == DEVICE_GRANT:
+            return self.send_json(400, {"error": "authorization_pending",
+                                        "error_description": "The authorization request is still pending"},
+                                  NO_STORE)
+        if gt != "password":
+            return self.send_json(400, {"error": "unsupported_grant_type",
+                                        "error_description": "Unsupported grant_type %s" % gt}, NO_STORE)
+        if oc.first("password") != "correct horse":
+            return self.send_json(400, {"error": "invalid_grant",
+                                        "error_description": "Invalid user credentials"}, NO_STORE)
+        user = oc.first("username", "")
+        requested = oc.first("scope", "")
+        scope = "openid" if "scope_partial" in prof else (requested or "openid profile email")
+        resource = oc.first("resource") or "api://default"
+        now = int(time.time())
+        ident = {"email": user + "@example.com"}
+        groups = user_groups(prof, user)
+
+        if "jwt_at" in prof:
+            at_claims = token_claims(oc, user, resource, now)
+            at_claims.update(jti=secrets.token_hex(16), client_id=oc.client_id, scope=scope)
+            at_claims.update(user_name_claims(prof, user))
+            at_claims.update(ident)
+            at_claims.update(groups)
+            access_token = sign_jwt(oc, at_claims, typ="at+jwt")
+        else:
+            access_token = secrets.token_urlsafe(32)
+        ISSUED.add(prof.name, access_token, dict(
+            {"sub": sub_of(user), "client_id": oc.client_id, "scope": scope,
+             "exp": now + 3600, "iat": now, "iss": oc.issuer, "aud": resource,
+             "token_type": "Bearer"},
+            **user_name_claims(prof, user, intro=True), **ident, **groups))
+
+        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": 3600,
+                  "scope": scope}
+        if "no_id_token" not in prof:
+            claims = token_claims(oc, user, oc.client_id, now)
+            claims.update(user_name_claims(prof, user))
+            claims.update(ident)
+            claims.update(groups)
+            answer["id_token"] = sign_jwt(oc, claims)
+        self.send_json(200, answer, NO_STORE)
+
+    def oidc_introspect(self, oc):
+        if not self.oidc_method(("POST",)):
+            return
+        prof = oc.prof
+        if not (oc.has_client_auth or oc.client_given):
+            return self.send_json(401, {"error": "invalid_client",
+                                        "error_description": "client authentication required"},
+                                  NO_STORE + [("WWW-Authenticate", 'Basic realm="testidp"')])
+        token = oc.first("token")
+        if not token:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "Missing parameter: token"}, NO_STORE)
+        if "intro_500" in prof:
+            return self.send_json(500, {"error": "server_error"}, NO_STORE)
+        if "intro_401" in prof:
+            return self.send_json(401, {"error": "invalid_client",
+                                        "error_description": "Client authentication failed"},
+                                  NO_STORE)
+        if "intro_redirect" in prof and "redirected" not in oc.query:
+            return self.send_plain(302, b"", None, [("Location", oc.url("introspect") +
+                                                     "?redirected=1")])
+        rec = None if "intro_inactive" in prof else ISSUED.get(prof.name, token)
+        if rec is None:
+            doc = {"active": False}
+        else:
+            doc = {"active": "true" if "intro_active_string" in prof else True}
+            doc.update(rec)
+            if "intro_other_client" in prof:
+                doc["client_id"] = "someone-else"
+            if "intro_clientId" in prof:
+                doc["clientId"] = doc.pop("client_id")
+            if "intro_expired" in prof:
+                doc["exp"] = int(time.time()) - 600
+        self.send_json(200, pad_json(doc) if "intro_huge" in prof else doc, NO_STORE)
+
+    def oidc_userinfo(self, oc):
+        if not self.oidc_method(("GET", "POST")):
+            return
+        prof = oc.prof
+        auth = oc.headers.get("authorization", "")
+        parts = auth.split(None, 1)
+        rec = None
+        if len(parts) == 2 and parts[0].lower() == "bearer" and "userinfo_401" not in prof:
+            rec = ISSUED.get(prof.name, parts[1].strip())
+        if rec is None:
+            why = 'Bearer error="invalid_token"' if auth else 'Bearer realm="testidp"'
+            return self.send_json(401, {"error": "invalid_token",
+                                        "error_description": "no valid access token"},
+                                  NO_STORE + [("WWW-Authenticate", why)])
+        doc = {"sub": sub_of("someone-else") if "userinfo_other_sub" in prof else rec["sub"]}
+        if "preferred_username" in rec:
+            doc["preferred_username"] = rec["preferred_username"]
+        doc["email"] = rec["email"]
+        doc["email_verified"] = True
+        for k in ("groups", "realm_access"):
+            if k in rec:
+                doc[k] = rec[k]
+        self.send_json(200, doc, NO_STORE)
+
+    def oidc_device(self, oc):
+        if not self.oidc_method(("POST",)):
+            return
+        code = secrets.token_hex(4).upper()
+        self.send_json(200, {"device_code": secrets.token_urlsafe(32),
+                             "user_code": code[:4] + "-" + code[4:],
+                             "verification_uri": oc.issuer + "/device/verify",
+                             "expires_in": 600, "interval": 5}, NO_STORE)
 
     # -- raw behaviours ---------------------------------------------------
     def head_bytes(self, sc, ctx, body_len, version="HTTP/1.1", extra=()):
@@ -1176,6 +2145,15 @@ def list_scenarios(as_json):
         print("%-32s %-7s %s" % (k, status, v.note))
 
 
+def list_flags(as_json):
+    if as_json:
+        print(json.dumps({k: {"group": g, "note": n} for k, (g, n) in OIDC_FLAGS.items()},
+                         indent=1))
+        return
+    for k, (g, n) in OIDC_FLAGS.items():
+        print("%-22s %-8s %s" % (k, g or "-", n))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description="scriptable HTTPS test IdP (OAuth2 token endpoint)")
     p.add_argument("--cert", help="server certificate chain (PEM)")
@@ -1193,9 +2171,11 @@ def parse_args(argv):
                    help="exit (status 3) after this many seconds (default 600)")
     p.add_argument("--verbose", "-v", action="store_true")
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario table and exit")
-    p.add_argument("--json", action="store_true", help="with --list-scenarios: JSON output")
+    p.add_argument("--list-flags", action="store_true",
+                   help="print the OIDC profile flags and exit")
+    p.add_argument("--json", action="store_true", help="with --list-scenarios/--list-flags: JSON output")
     args = p.parse_args(argv)
-    if args.list_scenarios:
+    if args.list_scenarios or args.list_flags:
         return args
     if not args.port_file:
         p.error("--port-file is required")
@@ -1213,6 +2193,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.list_scenarios:
         list_scenarios(args.json)
+        return 0
+    if args.list_flags:
+        list_flags(args.json)
         return 0
     host, family = loopback_family(args.host)
     CONFIG["max_lifetime"] = args.max_lifetime
@@ -1258,6 +2241,7 @@ def main(argv=None):
     watchdog.daemon = True
     watchdog.start()
     STOP.set()
+    KEYS.cleanup()
     server.shutdown()
     server.server_close()
     sys.stdout.flush()

@@ -1005,6 +1005,90 @@ test_minimum_uid(void)
 	arg_rc("minimum_uid=", PAM_SERVICE_ERR, "empty minimum_uid refused");
 }
 
+/* Who the token is for (token_check) and the claim rules: what loads,
+ * what is refused when read. */
+static void
+test_identity_keys(void)
+{
+	const char *conf = put("identity.conf", base, 0644);
+	const char *iss = "issuer=https://idp.example.com/realms/r";
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
+	CHECK(S != NULL && S->token_check == ROPC_CHECK_NONE, "no issuer: token_check none");
+	CHECK(S != NULL && S->clock_skew == 60 && S->cache_ttl == 3600,
+	      "clock_skew 60 and cache_ttl 3600 by default");
+	CHECK(S != NULL && strcmp(S->cache_dir, "/var/cache/pam_ropc") == 0 &&
+	      strcmp(S->groups_claim, "groups") == 0, "cache_dir and groups_claim defaults");
+	CHECK(S != NULL && S->allowed_algs[ROPC_JWS_RS256] && S->allowed_algs[ROPC_JWS_HS512] &&
+	      S->allowed_algs[ROPC_JWS_ES384], "every algorithm allowed by default");
+	CHECK_INT(load(conf, iss, "client_id=box", (const char *)NULL), PAM_SUCCESS,
+		  "issuer and client_id load");
+	CHECK(S != NULL && S->token_check == ROPC_CHECK_ID_TOKEN, "issuer: token_check id_token");
+	arg_rc("token_check=id_token", PAM_SERVICE_ERR, "id_token without issuer refused");
+	arg_rc("token_check=jwt", PAM_SERVICE_ERR, "jwt without issuer refused");
+	arg_rc("token_check=introspection", PAM_SERVICE_ERR,
+	       "introspection without an endpoint or issuer refused");
+	arg_rc("token_check=maybe", PAM_SERVICE_ERR, "an unknown token_check refused");
+	CHECK_INT(load(conf, "token_check=introspection",
+		       "introspection_endpoint=https://idp.example.com/introspect",
+		       (const char *)NULL), PAM_SUCCESS, "introspection with its endpoint loads");
+	arg_rc("username_claim=preferred_username", PAM_SERVICE_ERR,
+	       "username_claim with token_check none refused");
+	arg_rc("allowed_groups=admins", PAM_SERVICE_ERR,
+	       "allowed_groups with token_check none refused");
+	arg_rc("require_claim=dept=eng", PAM_SERVICE_ERR,
+	       "require_claim with token_check none refused");
+	arg_rc("export_claims=email", PAM_SERVICE_ERR,
+	       "export_claims with token_check none refused");
+	arg_rc("userinfo=yes", PAM_SERVICE_ERR, "userinfo with token_check none refused");
+	arg_rc("require_scope=custom:scope", PAM_SUCCESS,
+	       "require_scope may be used with token_check none");
+	CHECK_INT(load(conf, iss, (const char *)NULL), PAM_SERVICE_ERR,
+		  "id_token without client_id refused (aud must hold it)");
+	CHECK_INT(load(conf, iss, "client_id=box", "username_claim=preferred_username",
+		       "username_claim_case=insensitive", "allowed_groups=admins, ssh-users",
+		       "require_claim=realm_access.roles=admin", "require_claim=email_verified=true",
+		       "export_claims=email realm_access.roles", "allowed_algs=RS256,ES256",
+		       "clock_skew=0", "cache_ttl=60", (const char *)NULL),
+		  PAM_SUCCESS, "every claim rule loads");
+	if (S != NULL) {
+		CHECK(S->username_claim_insensitive, "username_claim_case=insensitive");
+		CHECK(S->n_require_claims == 2 &&
+		      strcmp(S->require_claims[0].name, "realm_access.roles") == 0 &&
+		      strcmp(S->require_claims[0].value, "admin") == 0,
+		      "require_claim repeats, name=value");
+		CHECK(S->allowed_algs[ROPC_JWS_RS256] && S->allowed_algs[ROPC_JWS_ES256] &&
+		      !S->allowed_algs[ROPC_JWS_HS256] && !S->allowed_algs[ROPC_JWS_PS256],
+		      "allowed_algs replaces the default list");
+		CHECK(S->clock_skew == 0 && S->cache_ttl == 60, "clock_skew=0, cache_ttl=60");
+	} else {
+		FAIL(4, "the claim rules did not load");
+	}
+	arg_rc("allowed_algs=none", PAM_SERVICE_ERR, "allowed_algs=none refused");
+	CHECK(logged(LOG_ERR, "may never hold none"), "allowed_algs=none: LOG_ERR says why");
+	arg_rc("allowed_algs=RS256,rs512", PAM_SERVICE_ERR, "allowed_algs names are exact");
+	arg_rc("username_claim_case=upper", PAM_SERVICE_ERR, "username_claim_case: exact|insensitive");
+	arg_rc("clock_skew=3601", PAM_SERVICE_ERR, "clock_skew over an hour refused");
+	arg_rc("cache_ttl=59", PAM_SERVICE_ERR, "cache_ttl under a minute refused");
+	arg_rc("username_claim=a..b", PAM_SERVICE_ERR, "a claim path with an empty step refused");
+	arg_rc("export_claims=a;b", PAM_SERVICE_ERR, "export_claims with a bad name refused");
+	arg_rc("require_claim=novalue", PAM_SERVICE_ERR, "require_claim without = refused");
+	arg_rc("introspection_client_secret=s3cr3t", PAM_SERVICE_ERR,
+	       "introspection_client_secret refused in pam.d");
+	arg_rc("issuer=http://idp.example.com", PAM_SERVICE_ERR, "an http:// issuer refused");
+	arg_rc("jwks_uri=https://u:p@idp.example.com/jwks", PAM_SERVICE_ERR,
+	       "a jwks_uri with credentials refused");
+	conf = put("issuer-only.conf", "issuer = https://idp.example.com\nclient_id = box\n", 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS,
+		  "issuer without token_endpoint loads (discovery names it)");
+	CHECK(S != NULL && strcmp(S->issuer, "https://idp.example.com") == 0,
+	      "the issuer is kept as written (no / added: it is compared byte for byte)");
+	arg_rc("require_scope=", PAM_SERVICE_ERR, "an empty require_scope refused");
+	conf = put("nothing.conf", "client_id = box\n", 0644);
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SERVICE_ERR,
+		  "neither issuer nor token_endpoint refused");
+}
+
 int
 main(void)
 {
@@ -1022,6 +1106,7 @@ main(void)
 	test_unknown();
 	test_urls();
 	test_minimum_uid();
+	test_identity_keys();
 	test_malformed();
 	test_error_map_lists();
 	test_duplicates();

@@ -39,6 +39,12 @@ static const struct row table[] = {
 	  "password expired; change it at the identity provider", 1 },
 	{ ROPC_OUT_ACCESS_DENIED, "access_denied", PAM_PERM_DENIED,
 	  "not allowed to use this service", 1 },
+	/* Token verification (issue: who the token is for): never mappable. */
+	{ ROPC_OUT_TOKEN_INVALID, "token_invalid", PAM_AUTH_ERR, NULL, 0 },
+	{ ROPC_OUT_IDENTITY_MISMATCH, "identity_mismatch", PAM_PERM_DENIED,
+	  "the identity provider vouched for a different account", 0 },
+	{ ROPC_OUT_NOT_AUTHORIZED, "not_authorized", PAM_PERM_DENIED,
+	  "not allowed to use this service", 0 },
 	{ ROPC_OUT_MISCONFIGURED, "misconfigured", PAM_SERVICE_ERR, NULL, 1 },
 	{ ROPC_OUT_UNAVAILABLE, "unavailable", PAM_AUTHINFO_UNAVAIL, NULL, 1 },
 	{ ROPC_OUT_UNRECOGNISED, "unrecognised", PAM_AUTH_ERR, NULL, 1 },

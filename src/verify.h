@@ -1,0 +1,35 @@
+/*
+ * verify.h: after the IdP said yes to the password, who did it vouch for,
+ * and may they log in here (token_check, the claim rules).  One function
+ * decides; its outcome is one of the table's (outcome.h).
+ */
+#ifndef ROPC_VERIFY_H
+#define ROPC_VERIFY_H
+
+#include <json-c/json.h>
+#include "common.h"
+#include "outcome.h"
+#include "response.h"
+
+/* What a verified login carries to the session. */
+struct ropc_identity {
+	struct json_object *claims;     /* the verified claims, or NULL (token_check none) */
+	char *sub;                      /* the verified subject, or NULL */
+};
+
+/*
+ * Verify the token answer t for the name sent to the IdP (idp_user, after
+ * username_format), as token_check says, then apply username_claim,
+ * require_scope, allowed_groups and require_claim.  Returns
+ * ROPC_OUT_SUCCESS with *id filled (free it with ropc_identity_free), or
+ * the outcome that refuses (token_invalid, identity_mismatch,
+ * not_authorized, unavailable when a verification endpoint cannot be
+ * reached, misconfigured, internal_error), with detail for the log line.
+ */
+ROPC_HIDDEN enum ropc_outcome ropc_verify(struct ropc_ctx *ctx, const struct ropc_tokens *t,
+					  const char *idp_user, struct ropc_identity *id,
+					  char *detail, size_t detailsize);
+
+ROPC_HIDDEN void ropc_identity_free(struct ropc_identity *id);
+
+#endif
