@@ -232,6 +232,48 @@ mark_key(const struct ropc_settings *s, const char *user)
 	return key;
 }
 
+/* The key of the success mark: mark_key and every rule that decided who
+ * may log in, so that an account line vouches only for a login made under
+ * the same rules (an account line with allowed_groups that the auth line
+ * lacked must not say yes).  A new string, or NULL. */
+static char *
+success_key(const struct ropc_settings *s, const char *user)
+{
+	struct ropc_buf b;
+	char *key = mark_key(s, user), num[32], *out = NULL;
+	size_t i;
+
+	if (key == NULL)
+		return NULL;
+	ropc_buf_init(&b, (size_t)64 * 1024);
+	snprintf(num, sizeof(num), "\x1e%d\x1f%d", (int)s->token_check,
+		 (int)s->username_claim_insensitive);
+	if (ropc_buf_append_str(&b, key) == 0 && ropc_buf_append_str(&b, num) == 0 &&
+	    ropc_buf_append_str(&b, "\x1f") == 0 &&
+	    ropc_buf_append_str(&b, s->username_claim != NULL ? s->username_claim : "") == 0 &&
+	    ropc_buf_append_str(&b, "\x1f") == 0 &&
+	    ropc_buf_append_str(&b, s->require_scope != NULL ? s->require_scope : "") == 0 &&
+	    ropc_buf_append_str(&b, "\x1f") == 0 &&
+	    ropc_buf_append_str(&b, s->groups_claim != NULL ? s->groups_claim : "") == 0 &&
+	    ropc_buf_append_str(&b, "\x1f") == 0 &&
+	    ropc_buf_append_str(&b, s->allowed_groups != NULL ? s->allowed_groups : "") == 0 &&
+	    ropc_buf_append_str(&b, "\x1f") == 0 &&
+	    ropc_buf_append_str(&b, s->audience != NULL ? s->audience : "") == 0) {
+		bool ok = true;
+
+		for (i = 0; i < s->n_require_claims && ok; i++)
+			ok = ropc_buf_append_str(&b, "\x1f") == 0 &&
+			     ropc_buf_append_str(&b, s->require_claims[i].name) == 0 &&
+			     ropc_buf_append_str(&b, "=") == 0 &&
+			     ropc_buf_append_str(&b, s->require_claims[i].value) == 0;
+		if (ok && b.data != NULL)
+			out = strdup(b.data);
+	}
+	ropc_buf_free(&b);
+	free(key);
+	return out;
+}
+
 /* The PAM data name of a refusal for key: ROPC_DATA_REFUSAL, a dot and
  * the SHA-256 of the key in hex (names stay short and hold nothing from
  * outside).  0, or -1. */
@@ -465,7 +507,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	mark_user = strdup(user);
 	/* The success mark's key, for the user as account management will
 	 * see PAM_USER, under the settings as configured. */
-	akey = mark_user != NULL ? mark_key(ctx->settings, mark_user) : NULL;
+	akey = mark_user != NULL ? success_key(ctx->settings, mark_user) : NULL;
 	if (user_copy == NULL || mark_user == NULL || akey == NULL) {
 		decide(&a, ROPC_OUT_INTERNAL, "out of memory");
 		a.code = PAM_BUF_ERR;
@@ -624,7 +666,7 @@ ropc_account(struct ropc_ctx *ctx, int settings_rc)
 	if (pam_get_item(ctx->pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
 	    user == NULL)
 		return PAM_IGNORE;
-	key = mark_key(ctx->settings, user);
+	key = success_key(ctx->settings, user);
 	if (key == NULL)
 		return PAM_BUF_ERR;
 	mine = get_mark(ctx, ROPC_DATA_USER, key) != NULL;

@@ -60,7 +60,7 @@ ropc_fetch_doc(struct ropc_ctx *ctx, const char *kind, const char *url, size_t m
 	time_t mtime = 0;
 	long cached_age = -1;
 	int rc = -1;
-	bool refused = false;
+	bool refused = false, transient = false;
 
 	*data = NULL;
 	*len = 0;
@@ -92,12 +92,17 @@ ropc_fetch_doc(struct ropc_ctx *ctx, const char *kind, const char *url, size_t m
 	if (ropc_http_request(ctx, &rq, &res) < 0) {
 		snprintf(why, whysize, "%s: %s", kind, res.error);
 	} else if (res.net != ROPC_NET_OK) {
+		/* The IdP cannot be reached: a stale copy may serve.  Not for a
+		 * TLS failure or an oversized answer: those are no outage. */
+		transient = res.net == ROPC_NET_CONNECT || res.net == ROPC_NET_TIMEOUT ||
+			    res.net == ROPC_NET_ERROR;
 		snprintf(why, whysize, "%s %s: %s", kind, url,
 			 res.net == ROPC_NET_TOO_BIG ? "answer larger than the 256 KiB cap" :
 			 res.net == ROPC_NET_TIMEOUT ? "timed out" :
 			 res.net == ROPC_NET_TLS ? "TLS failure" :
 			 res.net == ROPC_NET_CONNECT ? "no connection" : "transfer failed");
 	} else if (res.status != 200) {
+		transient = res.status >= 500 || res.status == 429;
 		snprintf(why, whysize, "%s %s: HTTP %ld%s", kind, url, res.status,
 			 res.status >= 300 && res.status < 400 ? " (redirect not followed)" : "");
 	} else if (res.body.len > max) {
@@ -131,8 +136,10 @@ ropc_fetch_doc(struct ropc_ctx *ctx, const char *kind, const char *url, size_t m
 		free(cached);
 		return 0;
 	}
-	/* The IdP failed: a stale copy serves for a while. */
-	if (cached != NULL && cached_age < s->cache_ttl + STALE_GRACE) {
+	/* The IdP cannot be reached or fails (no connection, timeout, 5xx):
+	 * a stale copy serves for a while.  Never after a refusal, a
+	 * redirect or a wrong document: that is no outage to ride out. */
+	if (transient && cached != NULL && cached_age < s->cache_ttl + STALE_GRACE) {
 		ropc_log(ctx, LOG_WARNING, "fetch: %s; using the cached copy, %ld s old", why,
 			 cached_age);
 		*data = cached;

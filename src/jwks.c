@@ -23,7 +23,8 @@
 #include <openssl/param_build.h>
 
 #define JWKS_JSON_DEPTH 16
-#define JWK_MAX_N ((size_t)1024)        /* 8192 bits */
+#define JWK_MAX_N ((size_t)512)         /* 4096 bits: each key is checked, and checks of
+                                         * larger keys cost a login seconds */
 #define JWK_MAX_E ((size_t)8)
 #define JWK_SHOW 16
 

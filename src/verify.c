@@ -91,6 +91,38 @@ load_jwks(struct ropc_ctx *ctx, bool refresh, struct ropc_jwks *set, bool *fetch
 	return ROPC_OUT_SUCCESS;
 }
 
+/* The mark of the last refetch attempt of the key set: an entry of its
+ * own (its time is the attempt's), so that the key set's own time stays
+ * that of its fetch. */
+static void
+refetch_mark(const struct ropc_settings *s, char *out, size_t outsize)
+{
+	snprintf(out, outsize, "refetch %s", s->jwks_uri);
+}
+
+/* Whether the key set may be fetched again now: its copy and the last
+ * attempt are both at least REFETCH_INTERVAL old.  Marks the attempt. */
+static bool
+may_refetch(struct ropc_ctx *ctx, const char *what)
+{
+	const struct ropc_settings *s = ctx->settings;
+	char mark[2200];
+	long age, tried;
+
+	refetch_mark(s, mark, sizeof(mark));
+	age = ropc_fetch_cached_age(ctx, ROPC_CACHE_JWKS, s->jwks_uri, ROPC_JWKS_MAX_DOC);
+	tried = ropc_fetch_cached_age(ctx, ROPC_CACHE_JWKS, mark, 64);
+	if ((age >= 0 && age < REFETCH_INTERVAL) || (tried >= 0 && tried < REFETCH_INTERVAL)) {
+		ropc_debug(ctx, "verify: key set fetched or tried less than %d s ago; not again",
+			   REFETCH_INTERVAL);
+		return false;
+	}
+	ropc_log(ctx, LOG_NOTICE, "verify: no key of the cached key set verifies the %s; "
+		 "fetching %s again", what, s->jwks_uri);
+	(void)ropc_cache_write(ctx, s->cache_dir, ROPC_CACHE_JWKS, mark, "{}", 2);
+	return true;
+}
+
 /*
  * Verify the JWS token under rules; on success *claims is a copy of its
  * payload (the caller owns it).
@@ -132,8 +164,8 @@ verify_jwt(struct ropc_ctx *ctx, const char *token, const char *what,
 			goto out;
 		}
 	} else {
-		const struct ropc_jwk *key;
-		bool kid_unknown = false, fetched = false;
+		bool fetched = false;
+		int tries;
 
 		if (s->jwks_uri == NULL) {
 			snprintf(detail, n, "%s: alg %s needs jwks_uri", what,
@@ -144,37 +176,24 @@ verify_jwt(struct ropc_ctx *ctx, const char *token, const char *what,
 		o = load_jwks(ctx, false, &set, &fetched, detail, n);
 		if (o != ROPC_OUT_SUCCESS)
 			goto out;
-		o = ROPC_OUT_TOKEN_INVALID;
-		key = ropc_jwks_select(&set, &jws, &kid_unknown, why, sizeof(why));
-		if (key == NULL && kid_unknown && !fetched) {
-			/* Key rotation: ask again, at most once a minute. */
-			long age = ropc_fetch_cached_age(ctx, ROPC_CACHE_JWKS, s->jwks_uri,
-							 ROPC_JWKS_MAX_DOC);
+		/* With a cached key set, a token no key verifies may be the
+		 * IdP's new key (rotation, with or without a kid): fetch the set
+		 * again, once, at most once a minute across processes. */
+		for (tries = 0;; tries++) {
+			const struct ropc_jwk *key;
+			bool kid_unknown = false;
 
-			if (age < 0 || age >= REFETCH_INTERVAL) {
-				ropc_log(ctx, LOG_NOTICE,
-					 "verify: %s names a key the key set does not hold; "
-					 "fetching %s again", what, s->jwks_uri);
-				/* The entry's time marks the attempt, so that a key
-				 * set endpoint that fails is not asked at every login. */
-				(void)ropc_cache_touch(ctx, s->cache_dir, ROPC_CACHE_JWKS, s->jwks_uri);
-				ropc_jwks_free(&set);
-				o = load_jwks(ctx, true, &set, &fetched, detail, n);
-				if (o != ROPC_OUT_SUCCESS)
-					goto out;
-				o = ROPC_OUT_TOKEN_INVALID;
-				key = ropc_jwks_select(&set, &jws, &kid_unknown, why, sizeof(why));
-			} else {
-				ropc_debug(ctx, "verify: key set fetched %ld s ago; not again", age);
-			}
-		}
-		if (key == NULL) {
+			o = ROPC_OUT_TOKEN_INVALID;
+			key = ropc_jwks_select(&set, &jws, &kid_unknown, why, sizeof(why));
+			if (key != NULL && ropc_jws_verify_key(&jws, key->key, why, sizeof(why)) == 0)
+				break;
 			snprintf(detail, n, "%s: %s", what, why);
-			goto out;
-		}
-		if (ropc_jws_verify_key(&jws, key->key, why, sizeof(why)) < 0) {
-			snprintf(detail, n, "%s: %s", what, why);
-			goto out;
+			if (tries > 0 || fetched || !may_refetch(ctx, what))
+				goto out;
+			ropc_jwks_free(&set);
+			o = load_jwks(ctx, true, &set, &fetched, detail, n);
+			if (o != ROPC_OUT_SUCCESS)
+				goto out;
 		}
 	}
 	/* Only now are the claims worth reading. */
@@ -294,9 +313,11 @@ introspect(struct ropc_ctx *ctx, const struct ropc_tokens *t, struct json_object
 		goto bad;
 	}
 	if (json_object_object_get_ex(o, "exp", &v) && v != NULL) {
+		/* Written so that NaN (json-c reads it) fails too. */
 		if (!(json_object_is_type(v, json_type_int) ||
 		      json_object_is_type(v, json_type_double)) ||
-		    json_object_get_double(v) <= (double)time(NULL) - (double)s->clock_skew) {
+		    !(json_object_get_double(v) > (double)time(NULL) - (double)s->clock_skew &&
+		      json_object_get_double(v) < 1e17)) {
 			snprintf(detail, n, "introspection: exp is not a time in the future");
 			goto bad;
 		}
@@ -346,13 +367,16 @@ add_userinfo(struct ropc_ctx *ctx, const struct ropc_tokens *t, struct json_obje
 		return status == 401 || status == 403 ? ROPC_OUT_TOKEN_INVALID
 		       : status >= 400 && status < 500 && status != 429 ? ROPC_OUT_MISCONFIGURED
 									 : ROPC_OUT_UNAVAILABLE;
-	if (json_object_object_get_ex(o, "sub", &sub1) && sub1 != NULL &&
-	    json_object_object_get_ex(claims, "sub", &sub2) && sub2 != NULL &&
-	    !(json_object_is_type(sub1, json_type_string) &&
-	      json_object_is_type(sub2, json_type_string) &&
-	      strcmp(json_object_get_string(sub1), json_object_get_string(sub2)) == 0)) {
+	/* §5.3.2: userinfo's sub MUST be there, and be the verified one;
+	 * without a verified sub there is nothing to bind it to. */
+	if (!json_object_object_get_ex(o, "sub", &sub1) ||
+	    !json_object_object_get_ex(claims, "sub", &sub2) ||
+	    !json_object_is_type(sub1, json_type_string) ||
+	    !json_object_is_type(sub2, json_type_string) ||
+	    json_object_get_string_len(sub1) != json_object_get_string_len(sub2) ||
+	    strcmp(json_object_get_string(sub1), json_object_get_string(sub2)) != 0) {
 		ropc_json_object_done(o);
-		snprintf(detail, n, "userinfo: its sub is not the verified sub");
+		snprintf(detail, n, "userinfo: its sub is missing or not the verified sub");
 		return ROPC_OUT_TOKEN_INVALID;
 	}
 	{

@@ -343,6 +343,83 @@ class Suite:
         t.eq(os.listdir(d) if os.path.isdir(d) else [], [],
              "a discovery document naming another issuer is not cached")
 
+    def case_review(self):
+        """What an independent review found, each closed."""
+        import hashlib
+        import ssl
+        import urllib.request
+        t = self.t
+        # An account line with a rule its auth line lacked does not vouch.
+        cache = self.cache()
+        base = ("issuer=%s client_id=%s config=%s ca_file=%s require_local_user=no "
+                "cache_dir=%s" % (self.issuer("rs256"), CLIENT, self.secret_conf, self.ca, cache))
+        svc = self.pam.service(["auth required MODULE " + base,
+                                "account sufficient MODULE " + base + " allowed_groups=admins",
+                                "account required pam_deny.so"])
+        r = self.login(svc, args=["--acct"])
+        t.ok(r.auth == 0 and r.data.get("acct") not in (None, 0),
+             "an account line with allowed_groups the auth line lacked does not vouch", r.data)
+        svc = self.pam.service(["auth required MODULE " + base + " allowed_groups=ssh-users",
+                                "account sufficient MODULE " + base + " allowed_groups=ssh-users",
+                                "account required pam_deny.so"])
+        r = self.login(svc, args=["--acct"])
+        t.eq((r.auth, r.data.get("acct")), (0, 0), "the same rules on both lines: it vouches")
+        # A stale copy does not serve after a refusal (404), only in an
+        # outage; and logins that miss a kid do not make it young again.
+        ctx = ssl.create_default_context(cafile=self.ca)
+        doc = urllib.request.urlopen(self.issuer("rs256+tag_review") + "/jwks", context=ctx,
+                                     timeout=10).read()
+
+        def plant(cache, url, age):
+            os.makedirs(os.path.join(cache, "jwks"), mode=0o700, exist_ok=True)
+            os.chmod(cache, 0o700)
+            e = os.path.join(cache, "jwks", hashlib.sha256(url.encode()).hexdigest() + ".json")
+            with open(e, "wb") as f:
+                f.write(doc)
+            os.chmod(e, 0o600)
+            now = time.time()
+            os.utime(e, (now - age, now - age))
+        cache = self.cache()
+        gone = self.issuer("rs256+tag_review") + "/no-such-endpoint"
+        plant(cache, gone, 3600 + 600)
+        r = self.login(self.service("rs256+tag_review", "jwks_uri=%s" % gone, cache=cache))
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                    "key set answering 404, stale copy: not used (no outage)")
+        cache = self.cache()
+        dead = "https://127.0.0.1:1/jwks-review"
+        plant(cache, dead, 3600 + 24 * 3600 - 120)
+        r = self.login(self.service("kid_missing+tag_review", "jwks_uri=%s" % dead, cache=cache))
+        self.expect(r, "PAM_AUTH_ERR", "token_invalid", "kid missing, stale key set")
+        r = self.login(self.service("rs256+tag_review", "jwks_uri=%s" % dead, cache=cache))
+        t.ok(r.auth == 0 and any(p == 4 and "using the cached copy" in x for p, x in r.logs),
+             "after a kid-missing login the stale copy is still stale (logged)", r.log_text())
+        self.age_cache(cache, "jwks", 300)
+        r = self.login(self.service("rs256+tag_review", "jwks_uri=%s" % dead, cache=cache))
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                    "a day past cache_ttl the stale copy ends, kid misses or not")
+
+    def case_rotation_no_kid(self):
+        """Key rotation without a kid: no key of the cached set verifies,
+        the set is fetched again once, the login succeeds."""
+        import ssl
+        import urllib.request
+        t = self.t
+        prof = "rs256+no_kid+tag_rotnokid"
+        cache = self.cache()
+        svc = self.service(prof, cache=cache)
+        r = self.login(svc)
+        self.expect(r, "PAM_SUCCESS", "success", "no kid, before rotation")
+        ctx = ssl.create_default_context(cafile=self.ca)
+        req = urllib.request.Request("https://127.0.0.1:%d/control/rotate" % self.idp.port,
+                                     data=("profile=" + prof.replace("+", "%2B")).encode(),
+                                     method="POST")
+        urllib.request.urlopen(req, context=ctx, timeout=10).read()
+        self.age_cache(cache, "jwks", 120)
+        before = len(self.reqs(prof, "jwks"))
+        r = self.login(svc)
+        self.expect(r, "PAM_SUCCESS", "success", "no kid, after rotation")
+        t.eq(len(self.reqs(prof, "jwks")) - before, 1, "no kid, after rotation: one refetch")
+
     def case_cache(self):
         """The cache directory: created root 0700, entries 0600; a corrupt
         entry is ignored; a directory of another owner is not used, and the
@@ -443,7 +520,7 @@ def main():
         s = Suite(t, w)
         s.run(["algorithms", "attacks", "kid_refetch", "rotation", "requests_per_login",
                "identity", "groups", "scopes", "introspection", "userinfo", "endpoints",
-               "cache", "stale", "endpoint_answers"])
+               "cache", "stale", "endpoint_answers", "review", "rotation_no_kid"])
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not s.pam.sanitizer_reports and s.pam.count > 20,
                  "AddressSanitizer/UBSan/LeakSanitizer: no report in %d PAM runs"

@@ -257,7 +257,7 @@ test_keys(void)
 	/* RSA n and e. */
 	{
 		char *n = bn_param(rsa_a, OSSL_PKEY_PARAM_RSA_N, 0), buf[2000];
-		unsigned char big[1025], *raw = NULL;
+		unsigned char big[513], *raw = NULL;
 		size_t rawlen = 0;
 		char *bn;
 
@@ -302,24 +302,24 @@ test_keys(void)
 		snprintf(buf, sizeof(buf), "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}",
 			 n + 1);
 		one_jwk(strdup(buf), false, "n is not base64url", "n of a length no base64 has");
-		/* n of 1025 bytes (odd): over the cap. */
+		/* n of 513 bytes (odd): over the 4096-bit cap. */
 		memset(big, 0xc5, sizeof(big));
 		bn = b64url(big, sizeof(big));
 		{
 			char *jd = malloc(strlen(bn) + 64);
 
 			sprintf(jd, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", bn);
-			one_jwk(jd, false, "n is not base64url of 1 to 1024 bytes", "n of 1025 bytes");
+			one_jwk(jd, false, "n is not base64url of 1 to 512 bytes", "n of 513 bytes");
 		}
 		free(bn);
-		/* n of 1024 bytes of 0xc5 (odd, 8192 bits): passes the size
+		/* n of 512 bytes of 0xc5 (odd, 4096 bits): passes the size
 		 * rules, then OpenSSL's public key check (it has small factors). */
-		bn = b64url(big, 1024);
+		bn = b64url(big, 512);
 		{
 			char *jd = malloc(strlen(bn) + 64);
 
 			sprintf(jd, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", bn);
-			one_jwk(jd, false, "public key check", "n of 1024 bytes with small factors");
+			one_jwk(jd, false, "public key check", "n of 512 bytes with small factors");
 		}
 		free(bn);
 		free(n);
