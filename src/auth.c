@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "classify.h"
+#include "device.h"
 #include "discovery.h"
 #include "env.h"
 #include "form.h"
@@ -411,39 +412,33 @@ remember_prefix(struct ropc_ctx *ctx)
 	return PAM_SUCCESS;
 }
 
-/* Ask the IdP and classify its answer: decides a, fills v. */
+/* Put prefix before and suffix after a's detail (cut to fit): the step
+ * of a second factor. */
 static void
-ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
-	struct ropc_verdict *v, struct ropc_identity *id)
+frame_detail(struct attempt *a, const char *prefix, const char *suffix)
 {
-	const struct ropc_settings *s = ctx->settings;
-	struct ropc_http_result res;
-	struct ropc_buf body;
-	char *idp_user;
+	char d[sizeof(a->detail) + 128];
+	size_t n;
 
-	idp_user = ropc_user_map(s->username_format, ctx->user);
-	if (idp_user == NULL) {
-		decide(a, ROPC_OUT_INTERNAL, "out of memory");
-		return;
-	}
-	ropc_buf_init(&body, ROPC_MAX_BODY);
-	ropc_http_result_init(&res);
-	if (ropc_form_build(s, idp_user, password, &body) < 0) {
-		decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
-		goto out;
-	}
-	ropc_debug(ctx, "auth: asking %s for %s", s->token_endpoint, idp_user);
-	if (ropc_http_post(ctx, &body, &res) < 0) {
-		decide(a, ROPC_OUT_INTERNAL, res.error);
-		goto out;
-	}
-	ropc_buf_free(&body);
-	a->http = res.status;
-	ropc_classify(s, &res, v);
+	snprintf(d, sizeof(d), "%s%s%s", prefix, a->detail, suffix);
+	n = strlen(d);
+	if (n >= sizeof(a->detail))
+		n = sizeof(a->detail) - 1;
+	memcpy(a->detail, d, n);
+	a->detail[n] = '\0';
+}
+
+/* The OTP grant of Okta's direct authentication and Auth0. */
+#define MFA_OTP_GRANT "http://auth0.com/oauth/grant-type/mfa-otp"
+
+/* Decide a from the verdict of one token request, and on success verify
+ * whom the token is for (token_check, the claim rules). */
+static void
+settle(struct ropc_ctx *ctx, struct attempt *a, struct ropc_verdict *v,
+       const char *idp_user, struct ropc_identity *id)
+{
 	a->idp = &v->idp;
 	decide(a, v->outcome, v->detail);
-	if (res.net != ROPC_NET_OK && res.error[0] != '\0')
-		snprintf(a->detail, sizeof(a->detail), "%s: %s", v->detail, res.error);
 	if (a->outcome == ROPC_OUT_SUCCESS) {
 		/* The IdP said yes: now who for, and may they log in here. */
 		char detail[500] = "";
@@ -452,10 +447,155 @@ ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *password,
 
 		decide(a, o, detail);
 	}
-out:
-	ropc_buf_free(&body);
+}
+
+/* POST body to the token endpoint and classify the answer into v.  0, or
+ * -1 (decided: internal). */
+static int
+post_token(struct ropc_ctx *ctx, struct attempt *a, struct ropc_buf *body,
+	   struct ropc_verdict *v)
+{
+	struct ropc_http_result res;
+
+	ropc_http_result_init(&res);
+	if (ropc_http_post(ctx, body, &res) < 0) {
+		decide(a, ROPC_OUT_INTERNAL, res.error);
+		ropc_http_result_free(&res);
+		return -1;
+	}
+	a->http = res.status;
+	ropc_classify(ctx->settings, &res, v);
+	if (res.net != ROPC_NET_OK && res.error[0] != '\0') {
+		size_t used = strlen(v->detail);
+
+		snprintf(v->detail + used, sizeof(v->detail) - used, ": %s", res.error);
+	}
 	ropc_http_result_free(&res);
-	free(idp_user);
+	return 0;
+}
+
+/* The password grant (with otp, the code as otp_param), decided into a. */
+static void
+ask_idp(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *password,
+	const char *otp, struct ropc_verdict *v, struct ropc_identity *id)
+{
+	const struct ropc_settings *s = ctx->settings;
+	struct ropc_buf body;
+
+	ropc_buf_init(&body, ROPC_MAX_BODY);
+	if (ropc_form_build(s, idp_user, password, &body) < 0 ||
+	    (otp != NULL && ropc_form_add(&body, s->otp_param, otp) < 0)) {
+		decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
+		ropc_buf_free(&body);
+		return;
+	}
+	ropc_debug(ctx, "auth: asking %s for %s", s->token_endpoint, idp_user);
+	if (post_token(ctx, a, &body, v) == 0)
+		settle(ctx, a, v, idp_user, id);
+	ropc_buf_free(&body);
+}
+
+/* Ask for the second factor: one echo-off "Verification code: " prompt.
+ * Returns a new string (wipe and free it), or NULL with a decided. */
+static char *
+ask_code(struct ropc_ctx *ctx, struct attempt *a)
+{
+	char *code = NULL;
+	int rc = pam_prompt(ctx->pamh, PAM_PROMPT_ECHO_OFF, &code, "Verification code: ");
+
+	if (rc != PAM_SUCCESS || code == NULL) {
+		ropc_free_secret(code);
+		decide(a, ROPC_OUT_MFA_FAILED, "no verification code was entered");
+		if (rc != PAM_SUCCESS)
+			a->code = rc;
+		return NULL;
+	}
+	if (code[0] == '\0' || strnlen(code, 64) >= 64) {
+		ropc_free_secret(code);
+		decide(a, ROPC_OUT_MFA_FAILED, "the verification code is empty or longer than 63 "
+		       "bytes");
+		return NULL;
+	}
+	return code;
+}
+
+/* Okta direct authentication, Auth0: the mfa_token of the mfa_required
+ * answer and a code complete the login (mfa = otp). */
+static void
+mfa_otp(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, struct ropc_verdict *v,
+	struct ropc_identity *id)
+{
+	const struct ropc_settings *s = ctx->settings;
+	char mfa_token[sizeof(v->idp.mfa_token)], *code;
+	struct ropc_buf body;
+
+	memcpy(mfa_token, v->idp.mfa_token, sizeof(mfa_token));
+	ropc_verdict_free(v);
+	memset(v, 0, sizeof(*v));
+	code = ask_code(ctx, a);
+	if (code == NULL) {
+		ropc_wipe(mfa_token, sizeof(mfa_token));
+		return;
+	}
+	ropc_buf_init(&body, ROPC_MAX_BODY);
+	if (ropc_form_add(&body, "grant_type", MFA_OTP_GRANT) < 0 ||
+	    ropc_form_add(&body, "mfa_token", mfa_token) < 0 ||
+	    ropc_form_add(&body, "otp", code) < 0 ||
+	    (s->scope != NULL && s->scope[0] != '\0' && ropc_form_add(&body, "scope", s->scope) < 0) ||
+	    ropc_form_client(s, &body) < 0) {
+		decide(a, ROPC_OUT_INTERNAL, "cannot build the request body");
+	} else if (post_token(ctx, a, &body, v) == 0) {
+		settle(ctx, a, v, idp_user, id);
+		/* A refused code or mfa_token is a failed second factor. */
+		if (a->outcome == ROPC_OUT_INVALID_CREDENTIALS ||
+		    a->outcome == ROPC_OUT_IDP_UNKNOWN_USER || a->outcome == ROPC_OUT_UNRECOGNISED ||
+		    a->outcome == ROPC_OUT_MFA_REQUIRED)
+			decide(a, ROPC_OUT_MFA_FAILED, NULL);
+	}
+	frame_detail(a, "mfa-otp: ", "");
+	ropc_buf_free(&body);
+	ropc_free_secret(code);
+	ropc_wipe(mfa_token, sizeof(mfa_token));
+}
+
+/* The device flow (mfa = device after an MFA refusal, or flow = device). */
+static void
+device_login(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user,
+	     struct ropc_verdict *v, struct ropc_identity *id)
+{
+	struct ropc_device_stats st;
+	char detail[500], stats[64];
+	enum ropc_outcome o;
+
+	ropc_verdict_free(v);
+	o = ropc_device_login(ctx, v, &st, false, detail, sizeof(detail));
+	a->http = st.http;
+	if (o == ROPC_OUT_SUCCESS) {
+		settle(ctx, a, v, idp_user, id);
+	} else {
+		a->idp = &v->idp;
+		decide(a, o, detail);
+	}
+	snprintf(stats, sizeof(stats), "%spolls=%d waited_ms=%ld", a->detail[0] != '\0' ? " " : "",
+		 st.polls, st.waited_ms);
+	frame_detail(a, o == ROPC_OUT_SUCCESS ? "device: " : "", stats);
+}
+
+/* Discovery (with issuer): fills the endpoints in.  0, or -1 decided
+ * (unavailable is remembered like the token endpoint's). */
+static int
+resolve(struct ropc_ctx *ctx, struct attempt *a, const char *refusal, const char *key)
+{
+	char why[300] = "";
+	enum ropc_discovery_rc drc = ropc_discovery_resolve(ctx, why, sizeof(why));
+
+	if (drc == ROPC_DISCOVERY_OK)
+		return 0;
+	decide(a, drc == ROPC_DISCOVERY_UNAVAILABLE ? ROPC_OUT_UNAVAILABLE : ROPC_OUT_MISCONFIGURED,
+	       why);
+	if (account_level(a->outcome))
+		(void)set_mark(ctx, refusal, key, a->outcome);
+	return -1;
 }
 
 int
@@ -468,6 +608,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	const struct passwd *pw = NULL;
 	const char *user = NULL, *password = NULL, *why, *refused_user = NULL;
 	char *user_copy = NULL, *typed = NULL, *key = NULL, *mark_user = NULL, *akey = NULL;
+	char *idp_user = NULL, *code = NULL, *joined = NULL;
 	struct ropc_identity id = { NULL, NULL };
 	char refusal[sizeof(ROPC_DATA_REFUSAL) + (size_t)2 * EVP_MAX_MD_SIZE + 2];
 	int rc, remembered;
@@ -553,8 +694,13 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 			a.code = PAM_BUF_ERR;
 			goto done;
 		}
-		/* The IdP already refused this account in this transaction. */
+		/* The IdP already refused this account in this transaction.
+		 * "MFA required" counts only where it is a refusal (mfa = deny);
+		 * a line with a second factor takes it as a step. */
 		remembered = remembered_refusal(ctx, refusal, key);
+		if (remembered == ROPC_OUT_MFA_REQUIRED &&
+		    (ctx->settings->mfa != ROPC_MFA_DENY || ctx->settings->flow == ROPC_FLOW_DEVICE))
+			remembered = -1;
 		if (remembered >= 0) {
 			decide(&a, (enum ropc_outcome)remembered,
 			       "refused earlier in this PAM transaction; the IdP is not asked again");
@@ -563,11 +709,47 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		}
 	}
 
+	if (refused_user == NULL) {
+		idp_user = ropc_user_map(ctx->settings->username_format, user);
+		if (idp_user == NULL) {
+			decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+			a.code = PAM_BUF_ERR;
+			goto done;
+		}
+	}
+	if (ctx->settings->flow == ROPC_FLOW_DEVICE) {
+		/* Passwordless: the device flow alone. */
+		if (refused_user != NULL) {
+			/* The same instructions (the device authorization request
+			 * names nobody), then the refusal: the prompts must not
+			 * tell which local accounts exist. */
+			struct ropc_device_stats st;
+			char detail[500];
+
+			if (resolve(ctx, &a, refusal, key) == 0)
+				(void)ropc_device_login(ctx, &v, &st, true, detail, sizeof(detail));
+			decide(&a, ROPC_OUT_UNKNOWN_USER, refused_user);
+			a.code = ropc_outcome_info(ROPC_OUT_UNKNOWN_USER)->pam_code;
+			goto done;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &a.start);
+		if (resolve(ctx, &a, refusal, key) < 0)
+			goto done;
+		device_login(ctx, &a, idp_user, &v, &id);
+		goto asked;
+	}
+
 	/* Step 3: the password.  Asked for even when the user is refused, so
 	 * that the prompts do not tell which local accounts exist. */
 	rc = get_password(ctx, &password);
 	if (refused_user != NULL) {
+		/* The code too, when one is always asked: the prompts must not
+		 * tell which local accounts exist. */
+		if (rc == PAM_SUCCESS &&
+		    (ctx->settings->otp_param != NULL || ctx->settings->otp_append))
+			code = ask_code(ctx, &a);
 		decide(&a, ROPC_OUT_UNKNOWN_USER, refused_user);
+		a.code = ropc_outcome_info(ROPC_OUT_UNKNOWN_USER)->pam_code;
 		goto done;
 	}
 	if (rc == PAM_AUTHTOK_RECOVERY_ERR) {
@@ -585,25 +767,52 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		decide(&a, ROPC_OUT_REJECTED_INPUT, why);
 		goto done;
 	}
+	/* A code asked for every time, beside the password (otp_param) or
+	 * glued to it (otp_append): the IdP's answer cannot tell us when. */
+	if (ctx->settings->otp_param != NULL || ctx->settings->otp_append) {
+		code = ask_code(ctx, &a);
+		if (code == NULL)
+			goto done;
+	}
+	if (ctx->settings->otp_append) {
+		const char *sep = ctx->settings->otp_separator != NULL ?
+				  ctx->settings->otp_separator : "";
+		size_t n = strlen(password) + strlen(sep) + strlen(code) + 1;
+
+		if (n > PAM_MAX_RESP_SIZE) {
+			decide(&a, ROPC_OUT_REJECTED_INPUT,
+			       "otp_append: password and code are PAM_MAX_RESP_SIZE bytes or more");
+			goto done;
+		}
+		joined = malloc(n);
+		if (joined == NULL) {
+			decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+			a.code = PAM_BUF_ERR;
+			goto done;
+		}
+		snprintf(joined, n, "%s%s%s", password, sep, code);
+		password = joined;
+	}
 
 	/* Steps 4 and 5: ask, classify.  elapsed_ms is the IdP's time, not
 	 * the person's typing. */
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
-	{
-		char dwhy[300] = "";
-		enum ropc_discovery_rc drc = ropc_discovery_resolve(ctx, dwhy, sizeof(dwhy));
-
-		if (drc != ROPC_DISCOVERY_OK) {
-			decide(&a, drc == ROPC_DISCOVERY_UNAVAILABLE ? ROPC_OUT_UNAVAILABLE
-								     : ROPC_OUT_MISCONFIGURED, dwhy);
-			if (account_level(a.outcome))
-				(void)set_mark(ctx, refusal, key, a.outcome);
-			goto done;
-		}
-	}
-	ask_idp(ctx, &a, password, &v, &id);
+	if (resolve(ctx, &a, refusal, key) < 0)
+		goto done;
+	ask_idp(ctx, &a, idp_user, password,
+		ctx->settings->otp_param != NULL ? code : NULL, &v, &id);
+	if (code != NULL)
+		frame_detail(&a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ", "");
+	/* MFA required after a correct password: a step, not a refusal. */
+	if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_OTP &&
+	    v.idp.mfa_token[0] != '\0')
+		mfa_otp(ctx, &a, idp_user, &v, &id);
+	else if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
+		device_login(ctx, &a, idp_user, &v, &id);
+asked:
 	tell(ctx, a.outcome);
-	if (account_level(a.outcome))
+	if (account_level(a.outcome) &&
+	    !(a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa != ROPC_MFA_DENY))
 		(void)set_mark(ctx, refusal, key, a.outcome);
 
 	/* Step 6: hand the tokens and the verified identity to the session. */
@@ -630,6 +839,9 @@ done:
 	ropc_verdict_free(&v);
 	ropc_identity_free(&id);
 	free(akey);
+	free(idp_user);
+	ropc_free_secret(code);
+	ropc_free_secret(joined);
 	ctx->user = NULL;
 	free(user_copy);
 	free(typed);

@@ -236,4 +236,5 @@ void
 ropc_verdict_free(struct ropc_verdict *v)
 {
 	ropc_tokens_free(&v->tokens);
+	ropc_idp_error_wipe(&v->idp);
 }

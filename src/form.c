@@ -51,6 +51,20 @@ ropc_form_add(struct ropc_buf *b, const char *name, const char *value)
 }
 
 int
+ropc_form_client(const struct ropc_settings *s, struct ropc_buf *body)
+{
+	/* RFC 6749 §2.3.1: in the body only with client_secret_post; a
+	 * public client identifies itself with client_id alone (§3.2.1). */
+	if (s->client_auth != ROPC_CLIENT_AUTH_BASIC && s->client_id != NULL &&
+	    ropc_form_add(body, "client_id", s->client_id) < 0)
+		return -1;
+	if (s->client_auth == ROPC_CLIENT_AUTH_POST &&
+	    ropc_form_add(body, "client_secret", s->client_secret) < 0)
+		return -1;
+	return 0;
+}
+
+int
 ropc_form_build(const struct ropc_settings *s, const char *user,
 		const char *password, struct ropc_buf *body)
 {
@@ -65,13 +79,7 @@ ropc_form_build(const struct ropc_settings *s, const char *user,
 		return -1;
 	if (s->resource != NULL && ropc_form_add(body, "resource", s->resource) < 0)
 		return -1;
-	/* RFC 6749 §2.3.1: in the body only with client_secret_post; a
-	 * public client identifies itself with client_id alone (§3.2.1). */
-	if (s->client_auth != ROPC_CLIENT_AUTH_BASIC && s->client_id != NULL &&
-	    ropc_form_add(body, "client_id", s->client_id) < 0)
-		return -1;
-	if (s->client_auth == ROPC_CLIENT_AUTH_POST &&
-	    ropc_form_add(body, "client_secret", s->client_secret) < 0)
+	if (ropc_form_client(s, body) < 0)
 		return -1;
 	for (i = 0; i < s->n_extra_params; i++)
 		if (ropc_form_add(body, s->extra_params[i].name,

@@ -17,6 +17,11 @@ ROPC_HIDDEN int ropc_form_add(struct ropc_buf *b, const char *name,
 /* Append the form encoding of n bytes of s. */
 ROPC_HIDDEN int ropc_form_encode(struct ropc_buf *b, const char *s, size_t n);
 
+/* The client's identification in a token request body, as client_auth
+ * says (client_id for a public client or post; client_secret with post;
+ * nothing with basic, which is a header).  0 or -1. */
+ROPC_HIDDEN int ropc_form_client(const struct ropc_settings *s, struct ropc_buf *body);
+
 /* Build the whole request body for user (already mapped) and password
  * into body (initialised by the caller).  Returns 0 or -1. */
 ROPC_HIDDEN int ropc_form_build(const struct ropc_settings *s,

@@ -274,8 +274,17 @@ ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
 	/* Do not wait for a hung DNS lookup at cleanup: the timeout is the
 	 * timeout, even when the resolver is not answering. */
 	SET(CURLOPT_QUICK_EXIT, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout * 1000L);
-	SET(CURLOPT_TIMEOUT_MS, s->timeout * 1000L);
+	{
+		long total = s->timeout * 1000L, conn = s->connect_timeout * 1000L;
+
+		/* The caller's own deadline (the device flow's) may be nearer. */
+		if (rq->timeout_ms > 0 && rq->timeout_ms < total)
+			total = rq->timeout_ms;
+		if (conn > total)
+			conn = total;
+		SET(CURLOPT_CONNECTTIMEOUT_MS, conn);
+		SET(CURLOPT_TIMEOUT_MS, total);
+	}
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ROPC_MAX_RESPONSE);
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);

@@ -50,6 +50,7 @@ struct ropc_http_request {
 	const char *basic_secret;       /* when both are set */
 	const char *bearer;             /* Authorization: Bearer, when set */
 	const char *what;               /* for the debug log: "jwks", ... */
+	long timeout_ms;                /* a tighter bound than timeout, when > 0 */
 };
 
 /* Send rq as ropc_http_post does (same hardening, timeouts and cap);

@@ -46,6 +46,8 @@ enum opt_type {
 	OPT_TOKEN_CHECK,
 	OPT_CASE,           /* exact | insensitive */
 	OPT_ALGS,           /* a list of JWS algorithms */
+	OPT_MFA,            /* deny | otp | device */
+	OPT_FLOW,           /* password | device */
 	OPT_ERROR_MAP,      /* repeatable outcome:text */
 };
 
@@ -68,6 +70,8 @@ static const char *check_username_format(const char *v);
 static const char *check_pin(const char *v);
 static const char *check_claim(const char *v);
 static const char *check_required_scope(const char *v);
+static const char *check_param_name(const char *v);
+static const char *check_separator(const char *v);
 static const char *check_claim_list(const char *v);
 static const char *check_name_list(const char *v);
 
@@ -107,6 +111,13 @@ static const struct opt_def options[] = {
 	{ "allowed_groups", OPT_STRING, OFF(allowed_groups), check_name_list, 0, 0 },
 	{ "require_claim", OPT_CLAIM_RULE, 0, NULL, 0, 0 },
 	{ "export_claims", OPT_STRING, OFF(export_claims), check_claim_list, 0, 0 },
+	{ "mfa", OPT_MFA, 0, NULL, 0, 0 },
+	{ "flow", OPT_FLOW, 0, NULL, 0, 0 },
+	{ "otp_param", OPT_STRING, OFF(otp_param), check_param_name, 0, 0 },
+	{ "otp_append", OPT_BOOL, OFF(otp_append), NULL, 0, 0 },
+	{ "otp_separator", OPT_STRING, OFF(otp_separator), check_separator, 0, 0 },
+	{ "device_qr", OPT_BOOL, OFF(device_qr), NULL, 0, 0 },
+	{ "device_timeout", OPT_SECONDS, OFF(device_timeout), NULL, 10, 900 },
 	{ "require_local_user", OPT_BOOL, OFF(require_local_user), NULL, 0, 0 },
 	{ "minimum_uid", OPT_UID, OFF(minimum_uid), NULL, 0, 0 },
 	{ "timeout", OPT_SECONDS, OFF(timeout), NULL, 1, 300 },
@@ -337,6 +348,39 @@ check_claim(const char *v)
 	for (i = 0; i < n; i++)
 		if (!(isalnum((unsigned char)v[i]) || strchr("_-:.", v[i]) != NULL))
 			return "may hold only letters, digits and _ - : . (a dotted path)";
+	return NULL;
+}
+
+/* otp_param: a form parameter name the module does not set itself. */
+static const char *
+check_param_name(const char *v)
+{
+	static const char *const reserved[] = {
+		"grant_type", "username", "password", "client_id", "client_secret", "scope",
+		"resource", "mfa_token", "otp", "device_code",
+	};
+	size_t i;
+
+	if (v[0] == '\0' || strlen(v) > 64)
+		return "must be a parameter name of 1 to 64 characters";
+	for (i = 0; v[i] != '\0'; i++)
+		if (!(isalnum((unsigned char)v[i]) || strchr("_.-", v[i]) != NULL))
+			return "may hold only letters, digits and _ . -";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(v, reserved[i]) == 0 && strcmp(v, "otp") != 0)
+			return "names a parameter the module sets itself";
+	return NULL;
+}
+
+/* otp_separator: printable ASCII, possibly empty, at most 8 bytes. */
+static const char *
+check_separator(const char *v)
+{
+	if (strlen(v) > 8)
+		return "is longer than 8 characters";
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || (unsigned char)*v >= 0x7f)
+			return "may hold only printable ASCII";
 	return NULL;
 }
 
@@ -831,7 +875,8 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 		if (parse_seconds(value, o->min, o->max, (long *)(void *)(base + o->offset)) < 0)
 			why = o->max == 300 ? "must be a whole number of seconds from 1 to 300"
 			      : o->max == 3600 ? "must be a whole number of seconds from 0 to 3600"
-					       : "must be a whole number of seconds from 60 to 86400";
+			      : o->max == 900 ? "must be a whole number of seconds from 10 to 900"
+					      : "must be a whole number of seconds from 60 to 86400";
 		break;
 	case OPT_CLIENT_AUTH:
 		if (strcasecmp(value, "basic") == 0 || strcasecmp(value, "client_secret_basic") == 0)
@@ -859,6 +904,24 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 			s->username_claim_insensitive = true;
 		else
 			why = "must be exact or insensitive";
+		break;
+	case OPT_MFA:
+		if (strcasecmp(value, "deny") == 0)
+			s->mfa = ROPC_MFA_DENY;
+		else if (strcasecmp(value, "otp") == 0)
+			s->mfa = ROPC_MFA_OTP;
+		else if (strcasecmp(value, "device") == 0)
+			s->mfa = ROPC_MFA_DEVICE;
+		else
+			why = "must be deny, otp or device";
+		break;
+	case OPT_FLOW:
+		if (strcasecmp(value, "password") == 0)
+			s->flow = ROPC_FLOW_PASSWORD;
+		else if (strcasecmp(value, "device") == 0)
+			s->flow = ROPC_FLOW_DEVICE;
+		else
+			why = "must be password or device";
 		break;
 	case OPT_TOKEN_CHECK:
 		if (strcasecmp(value, "none") == 0)
@@ -1017,6 +1080,52 @@ read_secret_file(struct ropc_ctx *ctx, struct ropc_settings *s, uid_t owner,
 	return 0;
 }
 
+/* The checks of the second-factor keys.  0 or -1, each problem logged. */
+static int
+check_mfa(struct ropc_ctx *ctx, const struct ropc_settings *s)
+{
+	bool device = s->mfa == ROPC_MFA_DEVICE || s->flow == ROPC_FLOW_DEVICE;
+	int rc = 0;
+
+	/* Any token of a second step must be bound to the user: anyone can
+	 * approve a device code with their own account, and an mfa-otp
+	 * answer names its user on its own. */
+	if ((device || s->mfa == ROPC_MFA_OTP) && s->username_claim == NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: %s needs username_claim: the token of a second step must name the "
+			 "user (anyone can approve a device code with their own account)",
+			 s->flow == ROPC_FLOW_DEVICE ? "flow = device" :
+			 s->mfa == ROPC_MFA_DEVICE ? "mfa = device" : "mfa = otp");
+		rc = -1;
+	}
+	if (device && s->device_authorization_endpoint == NULL && s->issuer == NULL) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: the device flow needs device_authorization_endpoint (or issuer, "
+			 "whose discovery names it)");
+		rc = -1;
+	}
+	if (s->otp_param != NULL && s->otp_append) {
+		ropc_log(ctx, LOG_ERR, "config: otp_param and otp_append exclude each other");
+		rc = -1;
+	}
+	if (s->flow == ROPC_FLOW_DEVICE && (s->otp_param != NULL || s->otp_append)) {
+		ropc_log(ctx, LOG_ERR,
+			 "config: flow = device asks for no password: otp_param and otp_append "
+			 "do not apply");
+		rc = -1;
+	}
+	for (size_t i = 0; s->otp_param != NULL && i < s->n_extra_params; i++)
+		if (strcmp(s->extra_params[i].name, s->otp_param) == 0) {
+			ropc_log(ctx, LOG_ERR,
+				 "config: extra_param %s is also otp_param; the code would be sent "
+				 "twice", s->otp_param);
+			rc = -1;
+		}
+	if (s->otp_separator != NULL && !s->otp_append)
+		ropc_log(ctx, LOG_WARNING, "config: otp_separator is set but otp_append is not");
+	return rc;
+}
+
 /* The checks of token_check and the claim rules (issue: who the token is
  * for).  Returns 0 or -1, each problem logged. */
 static int
@@ -1029,6 +1138,8 @@ check_identity(struct ropc_ctx *ctx, struct ropc_settings *s)
 		s->token_check = s->issuer != NULL ? ROPC_CHECK_ID_TOKEN : ROPC_CHECK_NONE;
 	rules = s->username_claim != NULL || s->allowed_groups != NULL ||
 		s->n_require_claims > 0 || s->export_claims != NULL;
+	if (check_mfa(ctx, s) < 0)
+		rc = -1;
 	if (s->token_check == ROPC_CHECK_NONE) {
 		if (rules) {
 			ropc_log(ctx, LOG_ERR,
@@ -1152,6 +1263,8 @@ settings_new(void)
 	s->minimum_uid = ROPC_DEFAULT_MINIMUM_UID;
 	s->clock_skew = 60;
 	s->cache_ttl = 3600;
+	s->device_qr = true;
+	s->device_timeout = 120;
 	for (i = 0; i < ROPC_JWS_ALG_COUNT; i++)
 		s->allowed_algs[i] = true;
 	s->timeout = 10;
@@ -1303,6 +1416,8 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s->groups_claim);
 	free(s->allowed_groups);
 	free(s->export_claims);
+	free(s->otp_param);
+	free(s->otp_separator);
 	free(s->username_format);
 	free(s->ca_file);
 	free(s->ca_path);

@@ -28,6 +28,19 @@ enum ropc_token_check {
 
 #define ROPC_DEFAULT_CACHE_DIR "/var/cache/pam_ropc"
 
+/* What to do when the IdP says MFA is required (mfa). */
+enum ropc_mfa {
+	ROPC_MFA_DENY = 0,           /* refuse: mfa_required */
+	ROPC_MFA_OTP,                /* ask for a code: the mfa_token grant */
+	ROPC_MFA_DEVICE,             /* the device authorization grant */
+};
+
+/* How a login starts (flow). */
+enum ropc_flow {
+	ROPC_FLOW_PASSWORD = 0,
+	ROPC_FLOW_DEVICE,            /* no password: the device flow alone */
+};
+
 enum ropc_client_auth {
 	ROPC_CLIENT_AUTH_DEFAULT = 0, /* basic with a secret, none without */
 	ROPC_CLIENT_AUTH_BASIC,
@@ -86,6 +99,14 @@ struct ropc_settings {
 	struct ropc_param *require_claims;
 	size_t n_require_claims;
 	char *export_claims;         /* claim names, space-separated */
+	/* Second factors (mfa.c, device.c). */
+	enum ropc_mfa mfa;
+	enum ropc_flow flow;
+	char *otp_param;             /* send the code as this form parameter */
+	bool otp_append;             /* send password, separator, code */
+	char *otp_separator;
+	bool device_qr;
+	long device_timeout;         /* seconds */
 	/* Who may ask. */
 	bool require_local_user;
 	unsigned long minimum_uid;   /* local users below it: PAM_IGNORE */

@@ -23,6 +23,7 @@ enum ropc_outcome {
 	ROPC_OUT_TOKEN_INVALID,     /* the id_token, JWT or introspection answer fails a check */
 	ROPC_OUT_IDENTITY_MISMATCH, /* username_claim missing or not the name sent */
 	ROPC_OUT_NOT_AUTHORIZED,    /* a required scope, group or claim is missing */
+	ROPC_OUT_MFA_FAILED,        /* a wrong or expired code, a device approval denied or late */
 	ROPC_OUT_MISCONFIGURED,
 	ROPC_OUT_UNAVAILABLE,
 	ROPC_OUT_UNRECOGNISED,

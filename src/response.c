@@ -296,6 +296,9 @@ read_error(struct json_object *o, struct ropc_idp_error *e)
 		e->has_error = true;
 	copy_field(o, "error", e->code, sizeof(e->code));
 	copy_field(o, "error_description", e->description, sizeof(e->description));
+	copy_field(o, "mfa_token", e->mfa_token, sizeof(e->mfa_token));
+	if (strlen(e->mfa_token) >= sizeof(e->mfa_token) - 1)
+		ropc_wipe(e->mfa_token, sizeof(e->mfa_token));     /* too long: not usable */
 	/* OneLogin: {"status":{"error":true,"code":401,"type":"Unauthorized",
 	 * "message":"Authentication Failed"}}. */
 	if (json_object_object_get_ex(o, "status", &status) &&
@@ -390,4 +393,10 @@ void
 ropc_json_object_done(struct json_object *o)
 {
 	json_done(o);
+}
+
+void
+ropc_idp_error_wipe(struct ropc_idp_error *e)
+{
+	ropc_wipe(e->mfa_token, sizeof(e->mfa_token));
 }

@@ -33,7 +33,13 @@ struct ropc_idp_error {
 	 * or OneLogin's "status" object with an "error" member that is
 	 * present and neither null nor false. */
 	bool has_error;
+	/* Okta's and Auth0's MFA challenge: the "mfa_token" of an
+	 * mfa_required answer (a secret: wiped by ropc_idp_error_wipe). */
+	char mfa_token[1024];
 };
+
+/* Wipe what an error answer left that is secret (the mfa_token). */
+ROPC_HIDDEN void ropc_idp_error_wipe(struct ropc_idp_error *e);
 
 /*
  * Parse a 200 answer.  Returns 0 with *t filled (free with

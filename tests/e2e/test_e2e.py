@@ -33,7 +33,18 @@ SIGTERM/SIGINT/SIGHUP), and checked to be gone by the last TAP check:
   (-S), in a private mount namespace (unshare -m, devns.sh) whose /dev/log
   is a socket this test listens on, for the module's and sudo's log lines;
 - ssh runs with SSH_ASKPASS (+ SSH_ASKPASS_REQUIRE=force, DISPLAY): the
-  password is read from a mode-600 file and never appears in argv.
+  password is read from a mode-600 file and never appears in argv (the Nth
+  prompt of one login from FILE.N when the test wrote one: a second factor);
+- the module's cache_dir for the OpenID Connect (MFA) cases: a directory in
+  the temp dir, made by the module.
+
+Second factor (mfa = otp, the Okta-style mfa_token flow of the test IdP's
+/o/mfa_token profile: issuer=, token_check=id_token): ssh keyboard-interactive
+with the right code and a wrong one (the prompts the person saw, the requests
+the IdP got), ssh's password method (sshd answers the module's code prompt
+with the password: refused), and sudo, without -p so that its prompts are
+the ones a person sees, with the right code and a wrong code at each of its
+tries; they make the table's MFA rows.
 
 Every outcome's behaviour in ssh and in sudo goes to BUILDDIR/ssh-sudo-table.md
 (and into the TAP diagnostics); ROPC_WRITE_TABLE=1 writes the committed copy,
@@ -43,6 +54,7 @@ keeps the temp dir (the final check then reports it), CC (default cc).
 
 import atexit
 import concurrent.futures
+import hashlib
 import json
 import os
 import pwd
@@ -120,6 +132,18 @@ SUDO_EXPECT = {
                                    "sudo: a password is required"]),
     "unavailable": (1, 1, 3, 0, SORRY),   # a closed port: no request arrives
 }
+
+# Second factor (mfa = otp) against the test IdP's Okta-style profile: the
+# right password answers 403 mfa_required + mfa_token, then the mfa-otp grant
+# with the code completes the login (tests/idp/testidp.py, "MFA").
+MFA_PROFILE = "mfa_token"
+MFA_CODE = "123456"            # the test IdP's one-time code
+MFA_WRONG = "654321"
+MFA_CLIENT = "pam-ropc-e2e"
+MFA_GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
+MFA_MSG = "multi-factor authentication failed"
+# Rows of the table after OUTCOMES: (row, PAM code).
+MFA_ROWS = [("mfa = otp (right code)", "PAM_SUCCESS"), ("mfa_failed", "PAM_AUTH_ERR")]
 
 FIELD_RE = r'\b%s=("((?:[^"\\]|\\.)*)"|\S+)'
 
@@ -474,6 +498,9 @@ class E2E:
         self.ghost = "ropce2e-%s-ghost" % self.rid   # never created
         self.secrets = set()       # every password/token/secret to keep out of logs
         self.table = {o[0]: {} for o in OUTCOMES}
+        self.table.update({row: {} for row, _ in MFA_ROWS})
+        self.mfa_secret = "e2e-" + secrets.token_hex(16)
+        self.secrets.add(self.mfa_secret)
         self.figures = {}
         self.nssh = 0
 
@@ -625,9 +652,15 @@ class E2E:
         self.askpass = os.path.join(self.W, "ssh", "askpass")
         with open(self.askpass, "w") as f:
             f.write('#!/bin/sh\n'
-                    '# SSH_ASKPASS for test_e2e.py: the password from a mode-600 file.\n'
+                    '# SSH_ASKPASS for test_e2e.py: the password from a mode-600 file;\n'
+                    '# the Nth prompt of a login gets PASSFILE.N instead when it exists\n'
+                    '# (a second factor).\n'
                     '[ -z "${ROPC_E2E_ASKLOG:-}" ] || printf "%s\\n" "$1" >> "$ROPC_E2E_ASKLOG"\n'
-                    'exec cat -- "$ROPC_E2E_PASSFILE"\n')
+                    'f=$ROPC_E2E_PASSFILE\n'
+                    'printf x >> "$f.count"\n'
+                    'n=$(wc -c < "$f.count")\n'
+                    '[ ! -f "$f.$n" ] || f=$f.$n\n'
+                    'exec cat -- "$f"\n')
         os.chmod(self.askpass, 0o700)
 
     @staticmethod
@@ -658,6 +691,26 @@ class E2E:
         write_file(path, "# test IdP on loopback (test_e2e.py)\n" +
                    "".join("%s = %s\n" % kv for kv in items), 0o600)
 
+    def conf_mfa(self, path, extra=()):
+        """The test IdP's OpenID Connect profile MFA_PROFILE by issuer=
+        (discovery, JWKS, the id_token checked), mfa = otp."""
+        items = [("issuer", "https://%s:%d/o/%s" % (LOOP, self.idp.port, MFA_PROFILE)),
+                 ("ca_file", self.ca), ("client_id", MFA_CLIENT),
+                 ("client_secret", self.mfa_secret), ("token_check", "id_token"),
+                 ("cache_dir", os.path.join(self.W, "cache-mfa")), ("timeout", "5"),
+                 ("connect_timeout", "2"), ("mfa", "otp"),
+                 ("username_claim", "preferred_username")] + list(extra)
+        write_file(path, "# test IdP on loopback, OpenID Connect + MFA (test_e2e.py)\n" +
+                   "".join("%s = %s\n" % kv for kv in items), 0o600)
+
+    def mfa_token_requests(self):
+        """The token endpoint requests of MFA_PROFILE so far."""
+        return [q for q in self.idp.requests(MFA_PROFILE) if q.get("endpoint") == "token"]
+
+    @staticmethod
+    def grants(reqs):
+        return [((q.get("form") or {}).get("grant_type") or [None])[0] for q in reqs]
+
     def closed_port(self):
         if not hasattr(self, "_closed"):
             self._closed = free_port()
@@ -680,14 +733,18 @@ class E2E:
                 if x.startswith("authentication ") and (user is None or
                                                         field(x, "user") == user)]
 
-    def ssh(self, user, password, method, command="env", timeout=40):
+    def ssh(self, user, password, method, command="env", timeout=40, later=()):
+        """later: what askpass answers to the 2nd, 3rd... prompt (else the
+        password again)."""
         self.nssh += 1
         n = self.nssh
         sdir = os.path.join(self.W, "ssh")
         pwfile = os.path.join(sdir, "pw-%d" % n)
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(password)
+        for path, text in [(pwfile, password)] + [("%s.%d" % (pwfile, i + 2), a)
+                                                   for i, a in enumerate(later)]:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
         asklog = os.path.join(sdir, "ask-%d" % n)
         env = {"PATH": "/usr/bin:/bin", "HOME": sdir, "LANG": "C.UTF-8",
                "SSH_ASKPASS": self.askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
@@ -778,8 +835,16 @@ class E2E:
             return False
         return True
 
-    def sudo(self, user, answers, command=("/usr/bin/printenv",), timeout=90, user_env=()):
-        """user_env: (name, value) pairs in the invoking user's environment."""
+    def sudo(self, user, answers, command=("/usr/bin/printenv",), timeout=90, user_env=(),
+             prompt=PROMPT):
+        """user_env: (name, value) pairs in the invoking user's environment.
+        prompt: sudo's -p (None: sudo's own default, "[sudo] password for
+        USER: "); "prompts" counts it."""
+        if prompt is None:
+            prompt = "[sudo] password for %s: " % user
+            popt = []
+        else:
+            popt = ["-p", prompt]
         pw = pwd.getpwnam(user)
         stdin = "".join(a + "\n" for a in answers).encode("utf-8")
         cmd = ["unshare", "-m", "--propagation", "private", "sh", DEVNS,
@@ -788,7 +853,7 @@ class E2E:
                "--init-groups", "--reset-env", "--"]
         if user_env:
             cmd += ["env"] + ["%s=%s" % kv for kv in user_env]
-        cmd += [SUDO, "-S", "-k", "-p", PROMPT, "--"] + list(command)
+        cmd += [SUDO, "-S", "-k"] + popt + ["--"] + list(command)
         mark = self.syslog.mark()
         t0 = time.monotonic()
         try:
@@ -800,7 +865,7 @@ class E2E:
         elapsed = time.monotonic() - t0
         out = out.decode("utf-8", "replace")
         err = err.decode("utf-8", "replace")
-        prompts = err.count(PROMPT)
+        prompts = err.count(prompt)
         # The log lines arrive over the socket: wait for one per prompt.
         tag = "pam_ropc(%s:auth): authentication " % self.tag
 
@@ -818,7 +883,7 @@ class E2E:
                 envd[k] = v
         if envd.get("OAUTH2_ACCESS_TOKEN"):
             self.secrets.add(envd["OAUTH2_ACCESS_TOKEN"])
-        shown = [l for l in err.replace(PROMPT, "\n").splitlines() if l.strip()]
+        shown = [l for l in err.replace(prompt, "\n").splitlines() if l.strip()]
         return {"rc": rc, "out": out, "err": err, "shown": shown, "prompts": prompts,
                 "elapsed": elapsed, "env": envd, "auth": lines(),
                 "all_logs": self.syslog.since(mark)}
@@ -987,6 +1052,78 @@ class E2E:
                     one_line(r["err"], [self.user]) + " (exit %s)" % r["rc"])
                 self.table[outcome]["ssh " + method + " msg"] = (
                     msg is not None and msg in shown)
+
+    def case_mfa_ssh(self):
+        """mfa = otp through sshd: keyboard-interactive carries the second
+        prompt; the password method answers every echo-off prompt with the
+        password (auth-pam.c sshpam_passwd_conv), so the code prompt gets
+        the password and the login fails."""
+        t = self.t
+        self.conf_mfa(self.sshd_conf)
+        sub = "sub-" + hashlib.sha256(self.user.encode()).hexdigest()[:16]
+        method = "keyboard-interactive"
+        for row, code in (("mfa = otp (right code)", MFA_CODE), ("mfa_failed", MFA_WRONG)):
+            good = code == MFA_CODE
+            mark = self.shim_mark()
+            before = len(self.mfa_token_requests())
+            r = self.ssh(self.user, TEST_PW, method, later=[code])
+            reqs = self.mfa_token_requests()[before:]
+            what = "sshd %s, mfa=otp, %s code" % (method, "the right" if good else "a wrong")
+            prompts = r["prompts"]
+            t.ok(len(prompts) == 2 and prompts[0].endswith("Password: ") and
+                 prompts[1].endswith("Verification code: "),
+                 "%s: the person is asked \"Password: \", then \"Verification code: \""
+                 % what, prompts)
+            lines = self.auth_lines(mark, self.user)
+            shown = [l for l in r["err"].splitlines() if l.strip()]
+            if good:
+                t.ok(r["rc"] == 0 and r["env"].get("OAUTH2_SUB") == sub,
+                     "%s: logged in; OAUTH2_SUB in the session is the verified id_token's sub"
+                     % what, r)
+                t.eq([(field(x, "outcome"), field(x, "code")) for _, _, x in lines],
+                     [("success", "PAM_SUCCESS")], "%s: log line says outcome=success" % what)
+                t.ok(lines and "mfa-otp" in (field(lines[0][2], "detail") or ""),
+                     "%s: the log line's detail names the step (mfa-otp)" % what,
+                     lines and lines[0][2])
+            else:
+                t.ok(r["rc"] == 255 and not r["env"], "%s: refused" % what, r)
+                t.eq([(field(x, "outcome"), field(x, "code")) for _, _, x in lines],
+                     [("mfa_failed", "PAM_AUTH_ERR")],
+                     "%s: log line says outcome=mfa_failed code=PAM_AUTH_ERR" % what)
+                t.ok(MFA_MSG in shown, "%s: the person sees %r" % (what, MFA_MSG), r["err"])
+            t.eq(self.grants(reqs), ["password", MFA_GRANT],
+                 "%s: two token requests, the password grant, then the mfa-otp grant" % what)
+            t.eq(len(reqs) == 2 and (reqs[1].get("form") or {}).get("otp"), [code],
+                 "%s: the code typed at the second prompt is the otp the IdP received" % what)
+            self.table[row]["ssh " + method] = (
+                "logged in (exit 0), after the prompts %s" % " / ".join(
+                    repr(p.split(") ", 1)[-1]) for p in prompts) if r["rc"] == 0 else
+                one_line(r["err"], [self.user]) + " (exit %s)" % r["rc"])
+
+        # The password method: one prompt only, sshd answers the code prompt.
+        method = "password"
+        mark = self.shim_mark()
+        before = len(self.mfa_token_requests())
+        r = self.ssh(self.user, TEST_PW, method, later=[MFA_CODE])
+        reqs = self.mfa_token_requests()[before:]
+        what = "sshd password, mfa=otp"
+        t.ok(r["rc"] == 255 and not r["env"], "%s: refused even with the right password" % what,
+             r)
+        t.eq(len(r["prompts"]), 1, "%s: ssh asks for the password only (the code prompt never "
+             "reaches the person)" % what)
+        lines = self.auth_lines(mark, self.user)
+        t.eq([(field(x, "outcome"), field(x, "code")) for _, _, x in lines],
+             [("mfa_failed", "PAM_AUTH_ERR")],
+             "%s: log line says outcome=mfa_failed code=PAM_AUTH_ERR" % what)
+        t.ok(self.grants(reqs) == ["password", MFA_GRANT] and
+             (reqs[1].get("form") or {}).get("otp") == [TEST_PW],
+             "%s: sshd answered the module's \"Verification code: \" with the password: it "
+             "reached the IdP as the otp" % what,
+             [(self.grants([q])[0], sorted((q.get("form") or {}))) for q in reqs])
+        cell = one_line(r["err"], [self.user]) + " (exit %s)" % r["rc"]
+        self.table["mfa_failed"]["ssh password"] = cell
+        self.table["mfa = otp (right code)"]["ssh password"] = (
+            "refused: sshd answers the code prompt with the password: " + cell)
 
     def case_bang_user(self):
         t = self.t
@@ -1214,6 +1351,73 @@ class E2E:
              "%.1f s in all" % r["elapsed"], {"prompts": r["prompts"], "requests": n})
         self.figures["sudo idp down"] = (r["elapsed"], n)
 
+    def case_mfa_sudo(self):
+        """mfa = otp through sudo: the code prompt is the module's own text
+        (sudo shows a PAM prompt that does not look like a password
+        prompt as it is); PAM_AUTH_ERR after a wrong code makes sudo try
+        again, each try a password and a code."""
+        t = self.t
+        self.conf_mfa(self.sudo_conf)
+        sub = "sub-" + hashlib.sha256(self.user.encode()).hexdigest()[:16]
+        for row, answers in (("mfa = otp (right code)", [TEST_PW, MFA_CODE]),
+                             ("mfa_failed", [TEST_PW, MFA_WRONG] * 3 + [TEST_PW, MFA_CODE])):
+            good = row != "mfa_failed"
+            before = len(self.mfa_token_requests())
+            # sudo's own prompt (no -p): with -p, sudo shows that text for
+            # every PAM prompt (passprompt_override; checked below).
+            r = self.sudo(self.user, answers, ("/usr/bin/printenv",) if good else
+                          ("/usr/bin/id",), prompt=None)
+            reqs = self.mfa_token_requests()[before:]
+            codes = r["err"].count("Verification code: ")
+            tries = len(r["auth"])
+            what = "sudo -S, mfa=otp, %s" % ("the right code" if good else
+                                             "a wrong code at each try")
+            if good:
+                t.ok(r["rc"] == 0 and r["env"].get("SUDO_USER") == self.user and
+                     r["env"].get("OAUTH2_SUB") == sub,
+                     "%s: the command runs; OAUTH2_SUB is the verified id_token's sub" % what, r)
+                t.eq((r["prompts"], codes), (1, 1),
+                     "%s: asked once for the password, once for the code" % what)
+                t.eq([(field(x, "outcome"), field(x, "code")) for _, x in r["auth"]],
+                     [("success", "PAM_SUCCESS")], "%s: log line says outcome=success" % what)
+                t.eq(self.grants(reqs), ["password", MFA_GRANT],
+                     "%s: two token requests (password grant, mfa-otp grant)" % what)
+                t.eq([l for l in r["shown"] if "=" not in l], ["Verification code: "],
+                     "%s: sudo shows only the module's code prompt" % what)
+            else:
+                t.ok(r["rc"] == 1 and "uid=0" not in r["out"], "%s: refused" % what, r)
+                t.eq((r["prompts"], codes), (3, 3),
+                     "%s: 3 tries, each a password prompt and a code prompt" % what)
+                t.eq([(field(x, "outcome"), field(x, "code")) for _, x in r["auth"]],
+                     [("mfa_failed", "PAM_AUTH_ERR")] * 3,
+                     "%s: 3 log lines, outcome=mfa_failed code=PAM_AUTH_ERR" % what)
+                t.eq([l.replace("Verification code: ", "") for l in r["shown"]
+                      if l.replace("Verification code: ", "")], SORRY,
+                     "%s: sudo shows its text for PAM_AUTH_ERR: %r" % (what, " / ".join(SORRY)))
+                t.ok(MFA_MSG not in r["err"], "%s: the module's message is not shown (sudo "
+                     "passes PAM_SILENT)" % what)
+                t.eq(self.grants(reqs), ["password", MFA_GRANT] * 3,
+                     "%s: 6 token requests: \"MFA required\" is a step, not a remembered "
+                     "refusal, so each try asks again" % what)
+                t.eq([(q.get("form") or {}).get("otp") for q in reqs[1::2]], [[MFA_WRONG]] * 3,
+                     "%s: each code typed is one mfa-otp request" % what)
+            self.table[row]["sudo"] = one_line(r["err"].replace(
+                "[sudo] password for %s: " % self.user, "[sudo] password for %s: \n"
+                % self.user).replace("Verification code: ", "Verification code: \n"),
+                [self.user]) or "(nothing)"
+            self.table[row]["sudo again"] = r["prompts"]
+            self.table[row]["sudo codes"] = codes
+            self.table[row]["sudo tries"] = tries
+            self.table[row]["sudo idp"] = len(reqs)
+
+        # sudo -p PROMPT: sudo puts PROMPT in place of the code prompt too.
+        r = self.sudo(self.user, [TEST_PW, MFA_CODE], ("/usr/bin/id",))
+        t.ok(r["rc"] == 0 and r["prompts"] == 2 and "Verification code" not in r["err"],
+             "sudo -S -p PROMPT, mfa=otp, the right code: the command runs, but sudo shows "
+             "PROMPT for the code prompt as well (-p sets passprompt_override)",
+             {"rc": r["rc"], "prompts": r["prompts"], "err": r["err"]})
+        self.figures["sudo -p mfa"] = r["prompts"]
+
     def case_no_secrets(self):
         logs = self.read(self.shimlog) + self.read(self.sshd_log)
         logs += "\n".join(x for _, x in self.syslog.since(0))
@@ -1249,7 +1453,34 @@ class E2E:
             rows.append("| %s | `%s` | %s | %s | %s | %s |" % (
                 outcome, code, row.get("ssh password", "?"),
                 row.get("ssh keyboard-interactive", "?"), row.get("sudo", "?"), again_s))
+        for row, code in MFA_ROWS:
+            cells = self.table[row]
+            again = cells.get("sudo again")
+            again_s = "?" if again is None else (
+                "no (ran the command): 1 try, %d password + %d code prompt(s), %d token "
+                "request(s)" % (again, cells.get("sudo codes", 0), cells.get("sudo idp", 0))
+                if code == "PAM_SUCCESS" else
+                "yes: %d tries, %d password + %d code prompt(s), %d token request(s)" % (
+                    cells.get("sudo tries", 0), again, cells.get("sudo codes", 0),
+                    cells.get("sudo idp", 0)))
+            rows.append("| %s | `%s` | %s | %s | %s | %s |" % (
+                row, code, cells.get("ssh password", "?"),
+                cells.get("ssh keyboard-interactive", "?"), cells.get("sudo", "?"), again_s))
         rows += ["", "Notes (measured in the same run):", ""]
+        rows.append("- The MFA rows: `mfa = otp` against the test IdP's Okta-style `%s` "
+                    "profile (issuer, `token_check = id_token`): the right password gets "
+                    "`mfa_required` and an `mfa_token`, the module asks `Verification code: ` "
+                    "(echo off) and sends the mfa-otp grant.  keyboard-interactive asks the "
+                    "person both; with the `password` method sshd answers the code prompt with "
+                    "the password itself (the IdP received it as the otp), so such a login always "
+                    "fails as mfa_failed.  The mfa_failed row is a wrong code (ssh "
+                    "keyboard-interactive, sudo at each try).  sudo runs without `-p` here: "
+                    "it shows its own prompt for the module's `Password: ` and the module's "
+                    "`Verification code: ` as it is%s." % (
+                        MFA_PROFILE, "; with `-p PROMPT` (which sets passprompt_override) "
+                        "it shows PROMPT for both (%s prompts for one login, no "
+                        "\"Verification code\")" % self.figures["sudo -p mfa"]
+                        if "sudo -p mfa" in self.figures else ""))
         rows.append("- The module's message to the person (`PAM_ERROR_MSG`) reaches an ssh user "
                     "only with keyboard-interactive; with the `password` method sshd keeps "
                     "PAM messages for the post-login banner, so a refused person never sees "
@@ -1359,9 +1590,10 @@ def main():
     try:
         e.setup()
         for case in (e.case_glewlwyd_ssh, e.case_unknown_user, e.case_root_junk,
-                     e.case_outcomes_ssh, e.case_bang_user, e.case_export_options_ssh,
-                     e.case_idp_down, e.case_parallel, e.case_glewlwyd_sudo,
-                     e.case_outcomes_sudo, e.case_no_secrets):
+                     e.case_outcomes_ssh, e.case_mfa_ssh, e.case_bang_user,
+                     e.case_export_options_ssh, e.case_idp_down, e.case_parallel,
+                     e.case_glewlwyd_sudo, e.case_outcomes_sudo, e.case_mfa_sudo,
+                     e.case_no_secrets):
             try:
                 case()
             except Exception as ex:   # one broken case must not hide the others

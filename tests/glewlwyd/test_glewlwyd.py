@@ -15,17 +15,32 @@ endpoint, the JWKS and the introspection endpoint) and check each
 token_check against what Glewlwyd 2.7.5 really emits: an RS256 id_token
 (aud = client_id, groups a JSON array, preferred_username), an RS256 JWT
 access token (aud = the scope, "openid"; groups ONE comma-separated
-string) and introspection (username, sub, scope; no groups).  Output: TAP.
+string) and introspection (username, sub, scope; no groups).
+
+The device cases (flow=device, RFC 8628) play the person: pamdrive writes
+every prompt to a file at once (--echo-prompts); the test reads the user
+code from the prompt text while the module waits and approves it the way
+Glewlwyd's login web app does, through Glewlwyd's own user API: a session
+for the user (POST /api/auth/ with the password; cookie), the consent (PUT
+/api/auth/grant/<client_id>) and the device verification endpoint (GET
+/api/oidc/device?code=<user code>&g_continue), which answers with a redirect
+to the login page saying prompt=deviceComplete.  Output: TAP.
 """
 
 import base64
+import http.cookiejar
 import json
 import os
 import re
+import ssl
 import stat
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ropctest import PAM, TOP, Pam, Tap, Workdir, wait_for  # noqa: E402
@@ -252,6 +267,208 @@ def oidc_cases(t, g, gdir, w, pam, no_leak):
          "the cache holds one discovery document and one key set")
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keep a 30x as the answer: the test reads its Location."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class GlewlwydUser:
+    """One person at Glewlwyd's user-facing API (what its login web app
+    calls): a cookie session made with the user's password."""
+
+    def __init__(self, g, user, password):
+        self.g = g
+        self.user = user
+        self.password = password
+        ctx = ssl.create_default_context(cafile=g["CA_FILE"])
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx),
+                                                  urllib.request.HTTPCookieProcessor(self.jar),
+                                                  NoRedirect())
+
+    def call(self, method, path, doc=None):
+        """-> (HTTP status, headers, body text)."""
+        data = json.dumps(doc).encode() if doc is not None else None
+        req = urllib.request.Request(self.g["GLEWLWYD_URL"] + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with self.opener.open(req, timeout=10) as resp:
+                return resp.status, resp.headers, resp.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode("utf-8", "replace")
+
+    def approve(self, user_code):
+        """Log in, consent to the client's scope, verify the user code.
+        -> (ok, what happened) with ok true when Glewlwyd says
+        prompt=deviceComplete."""
+        steps = []
+        st, _, body = self.call("POST", "/api/auth/", {"username": self.user,
+                                                      "password": self.password})
+        steps.append(("POST /api/auth/", st))
+        if st != 200:
+            return False, steps
+        st, _, body = self.call("PUT", "/api/auth/grant/" + self.g["CLIENT_ID"],
+                                {"scope": self.g["SCOPE"]})
+        steps.append(("PUT /api/auth/grant/" + self.g["CLIENT_ID"], st))
+        if st != 200:
+            return False, steps
+        st, hdrs, _ = self.call("GET", "/api/oidc/device?%s&g_continue"
+                                % urllib.parse.urlencode({"code": user_code}))
+        loc = (hdrs.get("Location") if hdrs is not None else None) or ""
+        prompt = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query).get("prompt", [None])
+        steps.append(("GET /api/oidc/device?code=...&g_continue", st, "prompt=%s" % prompt[0]))
+        return st == 302 and prompt[0] == "deviceComplete", steps
+
+
+def device_cases(t, g, gdir, w, pam, no_leak):
+    """flow=device against Glewlwyd's device authorization grant."""
+    alice, bob = g["DEMO_USER"], g["OTHER_USER"]
+    interval = int(g["DEVICE_INTERVAL"])
+    n = [0]
+
+    def service(**opts):
+        n[0] += 1
+        kv = [("issuer", g["ISSUER"]), ("ca_file", g["CA_FILE"]),
+              ("client_id", g["CLIENT_ID"]), ("client_secret", g["CLIENT_SECRET"]),
+              ("scope", g["SCOPE"]), ("require_local_user", "no"), ("timeout", "10"),
+              ("token_check", "id_token"), ("flow", "device"),
+              ("username_claim", "preferred_username"),
+              ("cache_dir", os.path.join(w.path, "cache-device-%d" % n[0]))] + \
+            list(opts.items())
+        conf = pam.config("# Glewlwyd on loopback, device flow\n" +
+                          "".join("%s = %s\n" % x for x in kv), mode=0o600)
+        return pam.service(["auth required MODULE config=" + conf,
+                            "account required MODULE config=" + conf])
+
+    def run(svc, approver=None, delay=0.0, user=alice):
+        """One device login of user.  approver (a GlewlwydUser) approves
+        the user code read from the prompt, delay s after the prompt."""
+        echo = os.path.join(w.path, "echo-%d" % time.monotonic_ns())
+        done = threading.Event()
+        seen = {}
+
+        def watch():
+            end = time.monotonic() + 90
+            while time.monotonic() < end and not done.is_set():
+                try:
+                    with open(echo, errors="replace") as f:
+                        text = f.read()
+                except OSError:
+                    text = ""
+                m = re.search(r"enter the code (\S+)", text)
+                if m:
+                    seen["code"] = m.group(1)
+                    seen["prompt_at"] = time.monotonic()
+                    m2 = re.search(r"To log in, open (\S+) ", text)
+                    seen["uri"] = m2.group(1) if m2 else None
+                    if approver is not None:
+                        if done.wait(delay):
+                            return
+                        seen["approve_at"] = time.monotonic()
+                        seen["approved"] = approver.approve(m.group(1))
+                    return
+                time.sleep(0.05)
+        th = threading.Thread(target=watch, daemon=True)
+        th.start()
+        t0 = time.monotonic()
+        # The one prompt ("... Press Enter after approving: ") is answered
+        # with Enter; pamdrive reads its answers at start.
+        r = pam.run(svc, user, [""], ["--echo-prompts", echo], timeout=120)
+        r.took = time.monotonic() - t0
+        done.set()
+        th.join(15)
+        r.seen = seen
+        r.t0 = t0
+        no_leak(r, g["CLIENT_SECRET"], r.env.get("OAUTH2_ACCESS_TOKEN"),
+                r.env.get("OAUTH2_ID_TOKEN"))
+        return r
+
+    def polls(r):
+        m = re.search(r"polls=(\d+) waited_ms=(\d+)", r.field("detail") or "")
+        return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+    # Approved by alice, after the module's first poll (Glewlwyd answers
+    # authorization_pending until then).
+    before = tokens_granted(gdir, alice)
+    r = run(service(), GlewlwydUser(g, alice, g["DEMO_PASSWORD"]), delay=interval + 1.5)
+    prompts = [m["text"] for m in r.messages if m["style"].startswith("prompt")]
+    t.eq(r.auth, PAM["PAM_SUCCESS"], "device flow, approved at Glewlwyd by alice: PAM_SUCCESS")
+    t.eq(r.field("outcome"), "success", "device flow, alice: log says outcome=success")
+    t.ok(len(prompts) == 1 and "Password" not in prompts[0] and
+         prompts[0].endswith("Press Enter after approving: "),
+         "flow=device: one prompt, no password; it ends in \"Press Enter after approving: \"",
+         prompts)
+    t.ok(r.seen.get("code") and re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", r.seen["code"]),
+         "the prompt shows Glewlwyd's user code (XXXX-XXXX) while the module waits", r.seen)
+    t.eq(r.seen.get("uri"), g["DEVICE_VERIFICATION_URI"],
+         "the prompt names Glewlwyd's verification_uri (%s)" % g["DEVICE_VERIFICATION_URI"])
+    ok, steps = r.seen.get("approved", (False, "never approved"))
+    t.ok(ok, "alice approves the user code through Glewlwyd's user API (session, consent, "
+         "/api/oidc/device?code=...&g_continue -> prompt=deviceComplete)", steps)
+    np, waited = polls(r)
+    t.ok(np is not None and np >= 2,
+         "the module polled Glewlwyd's token endpoint while waiting (authorization_pending "
+         "first, the token after the approval)", r.auth_line())
+    tok = r.env.get("OAUTH2_ACCESS_TOKEN", "")
+    info = introspect(gdir, tok) if tok else {}
+    t.ok(info.get("active") is True and info.get("username") == alice,
+         "device flow: the token in the PAM environment is the one Glewlwyd issued to alice "
+         "(introspection)", {"introspection": info, "env": sorted(r.env)})
+    t.ok(r.env.get("OAUTH2_SUB") and r.env.get("OAUTH2_SUB") == info.get("sub"),
+         "device flow: OAUTH2_SUB is alice's sub", r.env.get("OAUTH2_SUB"))
+    try:
+        wait_for(lambda: tokens_granted(gdir, alice) > before, 5, "Glewlwyd's log")
+    except RuntimeError:
+        pass
+    t.eq(tokens_granted(gdir, alice) - before, 1,
+         "device flow: Glewlwyd's log shows one token granted to alice")
+    t.diag("device flow, alice approved %.1f s after the prompt: login took %.1f s, %s polls, "
+           "waited_ms=%s" % (r.seen.get("approve_at", 0) - r.seen.get("prompt_at", 0), r.took,
+                              np, waited))
+    t.diag("approval steps: %r" % (steps,))
+
+    # Approved by bob: a token, but bob's.
+    before = tokens_granted(gdir, bob)
+    r = run(service(), GlewlwydUser(g, bob, g["OTHER_PASSWORD"]))
+    ok, steps = r.seen.get("approved", (False, "never approved"))
+    t.ok(ok, "bob approves alice's user code at Glewlwyd (prompt=deviceComplete)", steps)
+    t.eq(r.auth, PAM["PAM_PERM_DENIED"], "device flow, approved by bob: PAM_PERM_DENIED")
+    t.eq(r.field("outcome"), "identity_mismatch",
+         "device flow, approved by bob: log says outcome=identity_mismatch")
+    t.eq(r.shown("error"), ["the identity provider vouched for a different account"],
+         "approved by bob: the person is told the IdP vouched for a different account")
+    t.eq(r.env, {}, "approved by bob: nothing in the PAM environment")
+    try:
+        wait_for(lambda: tokens_granted(gdir, bob) > before, 5, "Glewlwyd's log")
+    except RuntimeError:
+        pass
+    t.eq(tokens_granted(gdir, bob) - before, 1,
+         "approved by bob: Glewlwyd did grant bob a token (which the module refused)")
+    t.diag("device flow, approved by bob: %.1f s" % r.took)
+
+    # Never approved, device_timeout=10.
+    before = tokens_granted(gdir, alice)
+    r = run(service(device_timeout="10"))
+    t.ok(r.seen.get("code"), "never approved: the prompt showed a user code", r.seen)
+    t.eq(r.auth, PAM["PAM_AUTH_ERR"], "device flow, never approved, device_timeout=10: "
+         "PAM_AUTH_ERR")
+    t.eq(r.field("outcome"), "mfa_failed", "never approved: log says outcome=mfa_failed")
+    t.eq(r.shown("error"), ["multi-factor authentication failed"],
+         "never approved: the person is shown \"multi-factor authentication failed\"")
+    t.ok(r.took < 10 + 5, "never approved: the login ends within device_timeout + 5 s of its "
+         "start (the device authorization request)", "took %.1f s" % r.took)
+    t.ok("device_timeout" in (r.field("detail") or ""), "never approved: the detail names "
+         "device_timeout", r.auth_line())
+    np, waited = polls(r)
+    t.ok(waited is not None and 10000 - 200 <= waited <= 10000 + 2000,
+         "never approved: waited_ms is about 10000", r.auth_line())
+    t.eq(tokens_granted(gdir, alice) - before, 0, "never approved: Glewlwyd granted no token")
+    t.diag("device flow, never approved, device_timeout=10: %.1f s, %s polls" % (r.took, np))
+
+
 def cache_snapshot(d):
     """{kind/name: (mode, mtime_ns, size)} of the cache's entries."""
     out = {}
@@ -350,6 +567,9 @@ def main():
              "wrong client secret: logged as an unrecognised 400")
 
         oidc_cases(t, g, gdir, w, pam, no_leak)
+        t0 = time.monotonic()
+        device_cases(t, g, gdir, w, pam, no_leak)
+        t.diag("device cases: %.1f s" % (time.monotonic() - t0))
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not pam.sanitizer_reports, "sanitizers: no report in %d PAM runs" % pam.count,
                  "\n\n".join("%s:\n%s" % r for r in pam.sanitizer_reports[:3]))

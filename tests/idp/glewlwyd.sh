@@ -19,8 +19,10 @@
 #
 # Everything is configured through the admin REST API (admin / password from the
 # init SQL, cookie session): the user backend gains a multi-valued property
-# "groups"; an OIDC plugin instance "oidc" with the password grant and
-# introspection enabled; one confidential client; and the test users:
+# "groups"; an OIDC plugin instance "oidc" with the password grant, the device
+# authorization grant (RFC 8628: auth-type-device-enabled) and introspection
+# enabled; one confidential client allowed both (authorization_type "password"
+# and "device_authorization", among others); and the test users:
 #   DEMO_USER      alice, enabled, groups DEMO_GROUPS (staff,ssh-users)
 #   OTHER_USER     bob, enabled, groups OTHER_GROUPS (staff only: not in ssh-users)
 #   DISABLED_USER  dora, enabled:false (its password is correct), groups staff,ssh-users
@@ -28,8 +30,10 @@
 #                  emoji, spaces and & = + % " ' ;
 # DIR/env also has ISSUER (the plugin's issuer, https://127.0.0.1:PORT/api/oidc,
 # checked against its discovery document at ISSUER/.well-known/openid-configuration),
-# DISCOVERY_URL, TOKEN_ENDPOINT, JWKS_URI, INTROSPECT_ENDPOINT, USERINFO_ENDPOINT and
-# REVOKE_ENDPOINT (each checked to be what the discovery document names).
+# DISCOVERY_URL, TOKEN_ENDPOINT, JWKS_URI, INTROSPECT_ENDPOINT, USERINFO_ENDPOINT,
+# REVOKE_ENDPOINT and DEVICE_AUTHORIZATION_ENDPOINT (each checked to be what the
+# discovery document names), DEVICE_VERIFICATION_URI (where a person approves a
+# user code), DEVICE_EXPIRATION and DEVICE_INTERVAL (the plugin's settings, s).
 #
 # Nothing here ever talks to anything but 127.0.0.1. Needs: glewlwyd, curl,
 # openssl, jq, python3 (free-port probe) and sqlite3 (or python3) for the DB.
@@ -63,6 +67,27 @@
 #   - Glewlwyd's log (INFO) has one line per token it grants ("Access token
 #     generated for client ... granted by user 'NAME' ..."), but none for
 #     discovery, jwks or introspection requests, not even at DEBUG.
+#   - device authorization grant (plugin parameters auth-type-device-enabled,
+#     device-authorization-expiration, device-authorization-interval; the client
+#     needs authorization_type "device_authorization"): POST
+#     ISSUER/device_authorization (client authenticated, scope=) -> 200
+#     {device_code, user_code "XXXX-XXXX" (A-Z without I, 0-9), verification_uri
+#     ISSUER/device, verification_uri_complete ISSUER/device?code=USER_CODE,
+#     expires_in, interval}.  The token endpoint answers the device_code grant with
+#     400 authorization_pending, slow_down (a poll less than `interval` whole
+#     seconds after the previous one), expired_token, or the tokens (id_token with
+#     the same claims as the password grant; introspection's username is then the
+#     stored name).  There is no JSON API to approve: a person approves in the
+#     login web app, which calls POST /api/auth/ (username, password: session
+#     cookie), PUT /api/auth/grant/CLIENT_ID {"scope": ...} (consent; the scope
+#     openid alone needs none) and GET ISSUER/device?code=USER_CODE&g_continue, which
+#     redirects (302) to login.html?...&prompt=deviceComplete once approved, or
+#     prompt=deviceCodeError for an unknown, already used or wrongly-cased code
+#     (user codes are matched exactly); without g_continue, or with no session, it
+#     redirects to the login page and approves nothing.  Nothing in 2.7.5 lets the
+#     person refuse a code: it is approved or it expires.  The token endpoint says
+#     400 access_denied only for a device code it does not know, already used, or
+#     disabled (with the user's data in the plugin; source: protocol_oidc.c).
 set -eu
 
 PROG=${0##*/}
@@ -90,6 +115,9 @@ SPECIAL_PASSWORD='pä ss&=+%"'\''😀 w0rd'
 SPECIAL_GROUPS='ssh-users'
 SCOPE=openid
 PLUGIN=oidc
+# Device authorization grant (RFC 8628): Glewlwyd's own defaults, written out.
+DEVICE_EXPIRATION=600   # expires_in of a device code (s)
+DEVICE_INTERVAL=5       # interval (s); a poll sooner than this after the last -> slow_down
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 usage() { echo "usage: $PROG start DIR | stop DIR | introspect DIR TOKEN|-" >&2; exit 2; }
@@ -305,6 +333,7 @@ configure() {
 	# validation, so on a fresh DB this must be right the first time.
 	api POST mod/plugin/ "$(jq -cn \
 		--arg name "$PLUGIN" --arg iss "$ISSUER" \
+		--argjson devexp "$DEVICE_EXPIRATION" --argjson devint "$DEVICE_INTERVAL" \
 		--rawfile key "$DIR/pki/jwt.key" --rawfile cert "$DIR/pki/jwt.pub" '{
 		module: "oidc", name: $name, display_name: "pam_ropc test OIDC",
 		parameters: {
@@ -321,7 +350,9 @@ configure() {
 			"auth-type-none-enabled": false,
 			"auth-type-password-enabled": true,
 			"auth-type-client-enabled": false,
-			"auth-type-device-enabled": false,
+			"auth-type-device-enabled": true,
+			"device-authorization-expiration": $devexp,
+			"device-authorization-interval": $devint,
 			"auth-type-refresh-enabled": true,
 			"subject-type": "public",
 			"name-claim": "mandatory",
@@ -345,7 +376,8 @@ configure() {
 	api POST client/ "$(jq -cn --arg id "$CLIENT_ID" --arg sec "$CLIENT_SECRET" '{
 		client_id: $id, name: "pam_ropc tests", enabled: true, confidential: true,
 		client_secret: $sec,
-		authorization_type: ["password", "refresh_token", "client_credentials"],
+		authorization_type: ["password", "refresh_token", "client_credentials",
+			"device_authorization"],
 		token_endpoint_auth_method: ["client_secret_basic", "client_secret_post"],
 		scope: ["openid"], redirect_uri: []}')" || return 1
 
@@ -375,11 +407,12 @@ check_discovery() {
 	if ! jq -e --arg iss "$ISSUER" --arg b "$_base" '.issuer == $iss and
 		.token_endpoint == $b + "/token" and .jwks_uri == $b + "/jwks" and
 		.introspection_endpoint == $b + "/introspect" and
-		.userinfo_endpoint == $b + "/userinfo" and .revocation_endpoint == $b + "/revoke"' \
+		.userinfo_endpoint == $b + "/userinfo" and .revocation_endpoint == $b + "/revoke" and
+		.device_authorization_endpoint == $b + "/device_authorization"' \
 		"$DIR/discovery.json" >/dev/null; then
 		echo "$PROG: the discovery document does not name $ISSUER and its endpoints:" >&2
 		jq '{issuer, token_endpoint, jwks_uri, introspection_endpoint, userinfo_endpoint,
-			revocation_endpoint}' "$DIR/discovery.json" >&2 || cat "$DIR/discovery.json" >&2
+			revocation_endpoint, device_authorization_endpoint}' "$DIR/discovery.json" >&2 || cat "$DIR/discovery.json" >&2
 		do_stop ours
 		exit 1
 	fi
@@ -399,6 +432,10 @@ write_env() {
 		REVOKE_ENDPOINT "$_base/revoke" \
 		USERINFO_ENDPOINT "$_base/userinfo" \
 		JWKS_URI "$_base/jwks" \
+		DEVICE_AUTHORIZATION_ENDPOINT "$_base/device_authorization" \
+		DEVICE_VERIFICATION_URI "$_base/device" \
+		DEVICE_EXPIRATION "$DEVICE_EXPIRATION" \
+		DEVICE_INTERVAL "$DEVICE_INTERVAL" \
 		CA_FILE "$CA_FILE" \
 		CLIENT_ID "$CLIENT_ID" \
 		CLIENT_SECRET "$CLIENT_SECRET" \

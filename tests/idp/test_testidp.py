@@ -1015,6 +1015,149 @@ class OIDC(unittest.TestCase):
         st, _, body = post(self.idp.base + "/control/rotate", {"profile": "rs256+nosuch"})
         self.assertEqual((st, json.loads(body)["flag"]), (404, "nosuch"))
 
+    # ---- MFA -------------------------------------------------------------------
+    def mfa_otp(self, profile, mfa_token, otp="123456", status=200, client="cli",
+                scope="openid profile", use_basic=True):
+        fields = {"grant_type": "http://auth0.com/oauth/grant-type/mfa-otp", "otp": otp}
+        if mfa_token is not None:
+            fields["mfa_token"] = mfa_token
+        if scope is not None:
+            fields["scope"] = scope
+        headers = {}
+        if use_basic:
+            headers["Authorization"] = basic(client, "s3cret")
+        else:
+            fields.update(client_id=client, client_secret="s3cret")
+        st, _, body = post(self.o(profile, "/token"), fields, headers=headers)
+        self.assertEqual(st, status, body[:300])
+        return json.loads(body)
+
+    def test_mfa_token_round_trip(self):
+        prof = "mfa_token+tag_mfa%s" % os.urandom(4).hex()
+        doc = self.login(prof, user="bob", status=403)
+        self.assertEqual(set(doc), {"error", "error_description", "mfa_token"})
+        self.assertEqual((doc["error"], doc["error_description"]),
+                         ("mfa_required", "An MFA challenge is required to complete this request."))
+        mt = doc["mfa_token"]
+        self.assertRegex(mt, r"^[A-Za-z0-9_-]{40,}$")
+        self.assertNotEqual(self.login(prof, user="bob", status=403)["mfa_token"], mt)
+        self.assertEqual(self.login(prof, password="wrong", status=400),
+                         {"error": "invalid_grant", "error_description": "Invalid user credentials"})
+        # wrong or missing code: 403, and the mfa_token stays good
+        wrong = {"error": "invalid_grant", "error_description": "Invalid one-time password"}
+        self.assertEqual(self.mfa_otp(prof, mt, "654321", status=403), wrong)
+        self.assertEqual(self.mfa_otp(prof, mt, "", status=403), wrong)
+        # another client cannot use it
+        bad = {"error": "invalid_grant", "error_description": "Invalid mfa_token"}
+        self.assertEqual(self.mfa_otp(prof, mt, client="other", status=400), bad)
+        # right code (client as a form field this time): bob's login answer
+        doc = self.mfa_otp(prof, mt, use_basic=False, scope="openid ssh")
+        self.assertEqual((doc["token_type"], doc["expires_in"], doc["scope"]),
+                         ("Bearer", 3600, "openid ssh"))
+        self.assertTrue(verify_jws(doc["id_token"], self.key(prof, "rsa1")))
+        c = split_jwt(doc["id_token"])[1]
+        self.assertEqual((c["preferred_username"], c["aud"], c["email"], c["groups"]),
+                         ("bob", "cli", "bob@example.com", ["staff"]))
+        self.assertEqual(c["sub"], "sub-" + hashlib.sha256(b"bob").hexdigest()[:16])
+        self.assertEqual(self.introspect(prof, doc["access_token"])["username"], "bob")
+        # used up; unknown; missing
+        self.assertEqual(self.mfa_otp(prof, mt, status=400), bad)
+        self.assertEqual(self.mfa_otp(prof, "no-such-token", status=400), bad)
+        self.assertEqual(self.mfa_otp(prof, None, status=400)["error"], "invalid_request")
+        # another profile's token is unknown here
+        mt2 = self.login(prof, status=403)["mfa_token"]
+        self.assertEqual(self.mfa_otp("mfa_token", mt2, status=400), bad)
+        # no scope in the second step: the password grant's
+        mt3 = self.login(prof, scope="openid groups", status=403)["mfa_token"]
+        self.assertEqual(self.mfa_otp(prof, mt3, scope=None)["scope"], "openid groups")
+        # the grant is known only where mfa_token is set
+        self.assertEqual(self.mfa_otp("rs256", mt2, status=400)["error"], "unsupported_grant_type")
+        d = self.get_json(prof, "/.well-known/openid-configuration")
+        self.assertIn("http://auth0.com/oauth/grant-type/mfa-otp", d["grant_types_supported"])
+        d = self.get_json("rs256", "/.well-known/openid-configuration")
+        self.assertNotIn("http://auth0.com/oauth/grant-type/mfa-otp", d["grant_types_supported"])
+
+    def test_mfa_sub_flags(self):
+        bad = {"error": "invalid_grant", "error_description": "Invalid mfa_token"}
+        mt = self.login("mfa_token+mfa_expired", status=403)["mfa_token"]
+        self.assertEqual(self.mfa_otp("mfa_token+mfa_expired", mt, status=400), bad)
+        self.assertEqual(self.mfa_otp("mfa_token+mfa_expired", mt, "000000", status=400), bad)
+        prof = "es256+mfa_token+mfa_other_user"
+        mt = self.login(prof, user="alice", status=403)["mfa_token"]
+        doc = self.mfa_otp(prof, mt)
+        self.assertTrue(verify_jws(doc["id_token"], self.key(prof, "ec256")))
+        c = split_jwt(doc["id_token"])[1]
+        self.assertEqual((c["preferred_username"], c["email"], c["sub"]),
+                         ("mallory", "mallory@example.com",
+                          "sub-" + hashlib.sha256(b"mallory").hexdigest()[:16]))
+        r = self.introspect(prof, doc["access_token"])
+        self.assertEqual((r["username"], r["sub"]), ("mallory", c["sub"]))
+        self.assertEqual(self.userinfo(prof, doc["access_token"])["preferred_username"], "mallory")
+        doc = self.login("mfa_token+mfa_no_token", status=403)
+        self.assertEqual(doc, {"error": "mfa_required", "error_description":
+                               "An MFA challenge is required to complete this request."})
+        for prof in ("mfa_expired", "rs256+mfa_other_user", "mfa_no_token"):
+            with self.subTest(profile=prof):
+                st, _, body = self.get(self.o(prof, "/jwks"))
+                self.assertEqual(st, 404)
+                self.assertEqual(json.loads(body)["error"], "conflicting_flags")
+        for prof in ("mfa_token+otp_param", "otp_param+otp_param_totp", "otp_append+otp_append_colon",
+                     "mfa_required_only+mfa_token", "device_auto+device_auto_bob",
+                     "device_interval_none+device_interval_2"):
+            with self.subTest(profile=prof):
+                st, _, body = self.get(self.o(prof, "/jwks"))
+                self.assertEqual(st, 404)
+                self.assertEqual(json.loads(body)["error"], "conflicting_flags")
+
+    def test_mfa_required_only(self):
+        st, hdrs, body = post(self.o("mfa_required_only", "/token"), {
+            "grant_type": "password", "username": "alice", "password": "correct horse",
+            "client_id": "cli"})
+        self.assertEqual(st, 400)
+        self.assertEqual(hdrs["Content-Type"], "application/json; charset=utf-8")
+        doc = json.loads(body)
+        self.assertEqual((doc["error"], doc["error_codes"]), ("invalid_grant", [50076]))
+        self.assertTrue(doc["error_description"].startswith(
+            "AADSTS50076: Due to a configuration change made by your administrator, or because "
+            "you moved to a new location, you must use multi-factor authentication to access "),
+            doc["error_description"])
+        self.assertNotIn("mfa_token", doc)
+        self.assertEqual(self.login("mfa_required_only", password="x", status=400),
+                         {"error": "invalid_grant", "error_description": "Invalid user credentials"})
+
+    def test_otp_param(self):
+        invalid = {"error": "invalid_grant", "error_description": "Invalid user credentials"}
+        prof = "otp_param+tag_otp%s" % os.urandom(4).hex()
+        doc = self.login(prof, user="bob", otp="123456")
+        self.assertEqual(split_jwt(doc["id_token"])[1]["preferred_username"], "bob")
+        for pw, extra in (("correct horse", {}), ("correct horse", {"otp": "123457"}),
+                          ("correct horse", {"otp": ""}), ("wrong", {"otp": "123456"}),
+                          ("wrong", {}), ("correct horse", {"totp": "123456"}),
+                          ("correct horse123456", {})):
+            with self.subTest(password=pw, extra=extra):
+                self.assertEqual(self.login(prof, password=pw, status=401, **extra), invalid)
+        recs = [r for r in self.idp.records() if r["scenario"] == prof]
+        self.assertEqual(recs[0]["form"]["otp"], ["123456"])
+        self.assertEqual(recs[0]["form"]["password"], ["correct horse"])
+        self.login("otp_param_totp", totp="123456")
+        self.assertEqual(self.login("otp_param_totp", otp="123456", status=401), invalid)
+        self.assertEqual(self.login("otp_param_totp", status=401), invalid)
+
+    def test_otp_append(self):
+        invalid = {"error": "invalid_grant", "error_description": "Invalid user credentials"}
+        doc = self.login("otp_append", user="bob", password="correct horse123456")
+        self.assertEqual(split_jwt(doc["id_token"])[1]["preferred_username"], "bob")
+        self.login("otp_append_colon", password="correct horse:123456")
+        for prof, pw in (("otp_append", "correct horse"), ("otp_append", "correct horse:123456"),
+                         ("otp_append", "correct horse123457"),
+                         ("otp_append_colon", "correct horse123456"),
+                         ("otp_append_colon", "correct horse"),
+                         ("otp_append_colon", "correct horse:")):
+            with self.subTest(profile=prof, password=pw):
+                self.assertEqual(self.login(prof, password=pw, status=400), invalid)
+        # a separate code parameter does not help
+        self.assertEqual(self.login("otp_append", otp="123456", status=400), invalid)
+
     # ---- introspection and userinfo ------------------------------------------
     def test_introspection(self):
         doc = self.login("rs256", user="bob", scope="openid ssh")
@@ -1177,6 +1320,283 @@ class OIDC(unittest.TestCase):
         made = [e for e in self.idp.event_records()
                 if e["event"] == "oidc_key_generated" and e["key"] == "ec384"]
         self.assertEqual(len(made), 1)
+
+
+USER_CODE_RE = r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+class DeviceFlow(unittest.TestCase):
+    """RFC 8628 at /o/<profile>/device and the token endpoint, one server.
+    Two device_short codes are made in setUpClass; test_zz_expiry (last, in
+    name order) only waits for what is left of their 10 s."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.idp = IdP()
+        cls.t0 = time.monotonic()
+        cls.short = [cls.device_cls("device_short+tag_exp") for _ in range(2)]
+        st, doc = cls.control_cls(cls.short[1]["user_code"], "approve", "alice")
+        assert st == 200, doc
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.idp.stop()
+        assert rc == 0, "testidp exit status %r" % rc
+
+    @classmethod
+    def device_cls(cls, profile, client="cli", scope="openid profile"):
+        st, _, body = post("%s/o/%s/device" % (cls.idp.base, profile),
+                           {"client_id": client, "scope": scope})
+        assert st == 200, body
+        return json.loads(body)
+
+    @classmethod
+    def control_cls(cls, user_code, action, user=None, **extra):
+        fields = {"user_code": user_code, "action": action}
+        if user is not None:
+            fields["user"] = user
+        fields.update(extra)
+        st, _, body = post(cls.idp.base + "/control/device", fields)
+        return st, json.loads(body)
+
+    def o(self, profile, endpoint=""):
+        return "%s/o/%s%s" % (self.idp.base, profile, endpoint)
+
+    def device(self, profile, client="cli", scope="openid profile"):
+        doc = self.device_cls(profile, client, scope)
+        self.assertRegex(doc["user_code"], USER_CODE_RE)
+        return doc
+
+    def control(self, user_code, action, user=None, status=200, **extra):
+        st, doc = self.control_cls(user_code, action, user, **extra)
+        self.assertEqual(st, status, doc)
+        return doc
+
+    def state(self, status=200, **q):
+        url = self.idp.base + "/control/device?" + urllib.parse.urlencode(q)
+        try:
+            with urllib.request.urlopen(url, context=client_ctx(), timeout=10) as r:
+                st, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                st, body = e.code, e.read()
+        self.assertEqual(st, status, body)
+        return json.loads(body)
+
+    def poll(self, profile, device_code, status=400, client="cli", use_basic=False):
+        fields = {"grant_type": DEVICE_GRANT}
+        if device_code is not None:
+            fields["device_code"] = device_code
+        headers = {}
+        if use_basic:
+            headers["Authorization"] = basic(client, "s3cret")
+        else:
+            fields["client_id"] = client
+        st, hdrs, body = post(self.o(profile, "/token"), fields, headers=headers)
+        self.assertEqual(st, status, body[:300])
+        self.assertEqual(hdrs["Cache-Control"], "no-store")
+        doc = json.loads(body)
+        return doc if st == 200 else doc["error"]
+
+    def gap(self):
+        time.sleep(1.05)        # the default interval (1 s) and a little
+
+    # ----------------------------------------------------------------------
+    def test_authorization_answer(self):
+        prof = "rs256+tag_dev%s" % os.urandom(4).hex()
+        iss = self.o(prof)
+        doc = self.device(prof, scope="openid ssh")
+        self.assertEqual(set(doc), {"device_code", "user_code", "verification_uri",
+                                    "verification_uri_complete", "expires_in", "interval"})
+        self.assertEqual(doc["verification_uri"], iss + "/activate")
+        self.assertEqual(doc["verification_uri_complete"],
+                         iss + "/activate?user_code=" + doc["user_code"])
+        self.assertEqual((doc["expires_in"], doc["interval"]), (600, 1))
+        self.assertRegex(doc["device_code"], r"^[A-Za-z0-9_-]{40,}$")
+        other = self.device(prof)
+        self.assertNotEqual(other["device_code"], doc["device_code"])
+        self.assertNotEqual(other["user_code"], doc["user_code"])
+        st = self.state(user_code=doc["user_code"])
+        self.assertEqual((st["profile"], st["device_code"], st["client_id"], st["scope"],
+                          st["state"], st["user"], st["interval"], st["expires_in"],
+                          st["polls"], st["slow_downs"]),
+                         (prof, doc["device_code"], "cli", "openid ssh", "pending", None, 1, 600,
+                          0, 0))
+        self.assertLess(abs(st["created"] - time.time()), 5)
+        self.assertEqual(self.state(device_code=doc["device_code"])["user_code"], doc["user_code"])
+        self.assertEqual(self.state(device_code=doc["device_code"], profile=prof)["profile"], prof)
+        self.state(device_code=doc["device_code"], profile="rs256", status=404)
+        self.state(user_code="BBBB-BBBB-X", status=404)
+        self.state(status=400)
+        # the client by Basic; none at all -> 401
+        st, _, body = post(self.o(prof, "/device"), {"scope": "openid"},
+                           headers={"Authorization": basic("cli b", "x")})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.state(user_code=json.loads(body)["user_code"])["client_id"], "cli b")
+        st, _, body = post(self.o(prof, "/device"), {"scope": "openid"})
+        self.assertEqual((st, json.loads(body)["error"]), (401, "invalid_client"))
+        req = urllib.request.Request(self.o(prof, "/device"), method="GET")
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, context=client_ctx(), timeout=10)
+        self.assertEqual(cm.exception.code, 405)
+        cm.exception.close()
+        # interval flags
+        self.assertEqual(self.device("device_interval_2")["interval"], 2)
+        doc = self.device("device_interval_none")
+        self.assertNotIn("interval", doc)
+        self.assertEqual(self.state(user_code=doc["user_code"])["interval"], 5)
+        self.assertEqual(self.device("device_short")["expires_in"], 10)
+        # discovery names the endpoint
+        with urllib.request.urlopen(self.o(prof, "/.well-known/openid-configuration"),
+                                    context=client_ctx(), timeout=10) as r:
+            d = json.loads(r.read())
+        self.assertEqual(d["device_authorization_endpoint"], iss + "/device")
+        self.assertIn(DEVICE_GRANT, d["grant_types_supported"])
+
+    def test_pending_then_approve(self):
+        prof = "es256+tag_dev%s" % os.urandom(4).hex()
+        doc = self.device(prof, scope="openid ssh")
+        dc, uc = doc["device_code"], doc["user_code"]
+        self.assertEqual(self.poll(prof, dc), "authorization_pending")
+        # unknown, missing, another profile's, another client's
+        self.assertEqual(self.poll(prof, "no-such-code"), "invalid_grant")
+        self.assertEqual(self.poll(prof, None), "invalid_request")
+        self.assertEqual(self.poll("es256", dc), "invalid_grant")
+        self.assertEqual(self.poll(prof, dc, client="other"), "invalid_grant")
+        # the person approves as bob (code typed in lower case, no dash)
+        r = self.control(uc.replace("-", "").lower(), "approve", "bob")
+        self.assertEqual(r, {"profile": prof, "user_code": uc, "state": "approved", "user": "bob"})
+        self.assertEqual(self.control(uc, "approve", "alice", status=409)["state"], "approved")
+        self.gap()
+        tok = self.poll(prof, dc, status=200, use_basic=True)
+        self.assertEqual((tok["token_type"], tok["expires_in"], tok["scope"]),
+                         ("Bearer", 3600, "openid ssh"))
+        c = split_jwt(tok["id_token"])[1]
+        self.assertEqual((c["preferred_username"], c["aud"], c["iss"], c["groups"]),
+                         ("bob", "cli", self.o(prof), ["staff"]))
+        st, _, body = post(self.o(prof, "/introspect"), {"token": tok["access_token"]},
+                           headers={"Authorization": basic("cli", "s3cret")})
+        self.assertEqual((json.loads(body)["active"], json.loads(body)["username"]), (True, "bob"))
+        self.gap()
+        self.assertEqual(self.poll(prof, dc), "invalid_grant")      # once only
+        st = self.state(user_code=uc)
+        self.assertEqual((st["state"], st["user"], st["polls"]), ("used", "bob", 2))
+        self.assertEqual(self.control(uc, "deny", status=409)["state"], "used")
+        # each poll is logged (endpoint token) with its time
+        polls = [r for r in self.idp.records() if r["scenario"] == prof
+                 and r["endpoint"] == "token" and r["form"].get("device_code") == [dc]]
+        self.assertEqual(len(polls), 4)     # first, other client, tokens, used
+        self.assertTrue(all(isinstance(r["time"], float) for r in polls))
+
+    def test_deny(self):
+        prof = "tag_dev%s" % os.urandom(4).hex()
+        doc = self.device(prof)
+        self.assertEqual(self.control(doc["user_code"], "deny")["state"], "denied")
+        self.assertEqual(self.poll(prof, doc["device_code"]), "access_denied")
+        self.assertEqual(self.poll(prof, doc["device_code"]), "access_denied")  # even too soon
+        self.assertEqual(self.control(doc["user_code"], "approve", "alice", status=409)["state"],
+                         "denied")
+        self.assertEqual(self.state(user_code=doc["user_code"])["state"], "denied")
+
+    def test_control_errors(self):
+        doc = self.device("rs256")
+        uc = doc["user_code"]
+        self.assertEqual(self.control("BBBB-BBBB", "approve", "alice", status=404)["error"],
+                         "unknown_user_code")
+        self.assertEqual(self.control(uc, "allow", "alice", status=400)["error"], "invalid_request")
+        self.assertEqual(self.control(uc, "approve", status=400)["error"], "invalid_request")
+        self.assertEqual(self.control("", "approve", "alice", status=400)["error"],
+                         "invalid_request")
+        self.assertEqual(self.control(uc, "approve", "alice", status=404, profile="es256")["error"],
+                         "unknown_user_code")
+        self.assertEqual(self.state(user_code=uc)["state"], "pending")
+        self.control(uc, "approve", "alice", profile="rs256")
+        ctl = [r for r in self.idp.records() if r["path"] == "/control/device"]
+        self.assertTrue(ctl)
+        self.assertEqual((ctl[-1]["scenario"], ctl[-1]["endpoint"]), ("control", "control"))
+
+    def test_slow_down_growth(self):
+        prof = "tag_dev%s" % os.urandom(4).hex()
+        dc = self.device(prof)["device_code"]
+        self.assertEqual(self.poll(prof, dc), "authorization_pending")
+        self.assertEqual(self.poll(prof, dc), "slow_down")              # sooner than 1 s
+        st = self.state(device_code=dc)
+        self.assertEqual((st["interval"], st["slow_downs"]), (6, 1))
+        time.sleep(6.05)                                                 # the new interval
+        self.assertEqual(self.poll(prof, dc), "authorization_pending")
+        time.sleep(1.2)                                                  # enough before, not now
+        self.assertEqual(self.poll(prof, dc), "slow_down")
+        st = self.state(device_code=dc)
+        self.assertEqual((st["interval"], st["slow_downs"], st["polls"]), (11, 2, 4))
+        times = [r["time"] for r in self.idp.records() if r["scenario"] == prof
+                 and r["endpoint"] == "token"]
+        self.assertEqual(len(times), 4)
+        self.assertGreaterEqual(times[2] - times[1], 6.0)
+        self.assertLess(times[1] - times[0], 1.0)
+        # device_slow_down: the very first poll
+        dc = self.device("device_slow_down")["device_code"]
+        self.assertEqual(self.poll("device_slow_down", dc), "slow_down")
+        self.assertEqual(self.state(device_code=dc)["interval"], 6)
+        # no interval in the answer: the server expects 5 s
+        dc = self.device("device_interval_none")["device_code"]
+        self.assertEqual(self.poll("device_interval_none", dc), "authorization_pending")
+        time.sleep(1.2)
+        self.assertEqual(self.poll("device_interval_none", dc), "slow_down")
+        self.assertEqual(self.state(device_code=dc)["interval"], 10)
+
+    def test_device_auto(self):
+        codes = {p: self.device(p)["device_code"] for p in ("device_auto", "device_auto_bob")}
+        for _ in range(2):
+            for p, dc in codes.items():
+                self.assertEqual(self.poll(p, dc), "authorization_pending")
+            self.gap()
+        for p, user in (("device_auto", "alice"), ("device_auto_bob", "bob")):
+            with self.subTest(profile=p):
+                self.assertEqual(self.state(device_code=codes[p])["state"], "approved")
+                tok = self.poll(p, codes[p], status=200)
+                self.assertEqual(split_jwt(tok["id_token"])[1]["preferred_username"], user)
+        # no approval without polls
+        uc = self.device("device_auto")["user_code"]
+        self.assertEqual(self.state(user_code=uc)["state"], "pending")
+
+    def test_activate_page(self):
+        prof = "tag_act%s" % os.urandom(4).hex()
+        doc = self.device(prof, client="<cli>")
+        for url, code, want in ((doc["verification_uri_complete"], 200, doc["user_code"]),
+                                (doc["verification_uri"], 200, 'name="user_code"'),
+                                (doc["verification_uri"] + "?user_code=BBBB-BBBB", 404, "Unknown")):
+            with self.subTest(url=url):
+                try:
+                    with urllib.request.urlopen(url, context=client_ctx(), timeout=10) as r:
+                        st, hdrs, body = r.status, r.headers, r.read().decode()
+                except urllib.error.HTTPError as e:
+                    with e:
+                        st, hdrs, body = e.code, e.headers, e.read().decode()
+                self.assertEqual(st, code)
+                self.assertTrue(hdrs["Content-Type"].startswith("text/html"))
+                self.assertIn(want, body)
+                self.assertNotIn("<cli>", body)              # escaped
+        self.assertIn("activate", [r.get("endpoint") for r in self.idp.records()
+                                   if r["scenario"] == prof])
+
+    def test_zz_expiry(self):
+        left = self.t0 + 10.1 - time.monotonic()
+        pending, approved = self.short
+        if left > 0.5:          # still young: pending (and not expired)
+            self.assertEqual(self.poll("device_short+tag_exp", pending["device_code"]),
+                             "authorization_pending")
+            left = self.t0 + 10.1 - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        self.assertEqual(self.poll("device_short+tag_exp", pending["device_code"]),
+                         "expired_token")
+        # approved but never collected in time: expired too
+        self.assertEqual(self.poll("device_short+tag_exp", approved["device_code"]),
+                         "expired_token")
+        self.assertEqual(self.state(user_code=pending["user_code"])["state"], "expired")
+        self.assertEqual(self.control(pending["user_code"], "approve", "alice",
+                                      status=409)["state"], "expired")
 
 
 class TapResult(unittest.TestResult):

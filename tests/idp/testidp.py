@@ -8,9 +8,11 @@ Each scenario plays one answer a real IdP (OneLogin, Keycloak, Okta, Entra ID,
 Glewlwyd) or a hostile network can give.  The /s/ side is stateless: the
 answer depends only on the URL (and, for `password`, on the submitted
 password), so parallel tests can share one server.  The OpenID Connect side
-(/o/<profile>/..., below) keeps two pieces of state in memory: the access
-tokens it issued (for introspection and userinfo) and which profiles were
-rotated; a `tag_<word>` flag gives a test a profile of its own.
+(/o/<profile>/..., below) keeps state in memory, all of it per profile
+string and thread safe: the access tokens it issued (for introspection and
+userinfo), which profiles were rotated, the mfa_tokens it handed out and the
+device codes of the device flow; a `tag_<word>` flag gives a test a profile
+of its own.
 
 Standard library only (Debian 12: python3 3.11).
 
@@ -57,10 +59,14 @@ OpenID Connect side
                       ec521; HS*: rsa1/rsa2 with alg RS256, unused)
     POST /token       grant_type=password: password "correct horse" -> 200
                       {access_token, token_type Bearer, expires_in 3600, scope,
-                      id_token}; any other password -> 400 invalid_grant
-                      "Invalid user credentials".  Missing grant_type -> 400
-                      invalid_request; the device_code grant -> 400
-                      authorization_pending; other grants -> 400
+                      id_token} (the "login answer" below); any other
+                      password -> 400 invalid_grant "Invalid user
+                      credentials" (the MFA flags change both, see "MFA").
+                      grant_type=urn:ietf:params:oauth:grant-type:device_code
+                      -> see "Device flow";
+                      grant_type=http://auth0.com/oauth/grant-type/mfa-otp
+                      (profiles with mfa_token) -> see "MFA".  Missing
+                      grant_type -> 400 invalid_request; other grants -> 400
                       unsupported_grant_type.
     POST /introspect  RFC 7662 (form token=, token_type_hint ignored).  Needs
                       client auth (Authorization header or client_id=), else
@@ -73,18 +79,41 @@ OpenID Connect side
                       issued> -> {sub, preferred_username, email,
                       email_verified, groups, realm_access}; else 401
                       invalid_token with WWW-Authenticate: Bearer.
-    POST /device      RFC 8628 device authorization answer (device_code, ...)
+    POST /device      RFC 8628 device authorization request, see "Device flow"
+    GET  /activate    ?user_code=...: a small HTML page for a person (the
+                      code's state, a form that approves or denies it through
+                      /control/device); no user_code: a form to type one in;
+                      an unknown code: 404 (HTML)
   POST /control/rotate  form profile=<profile>: from now on that profile (the
                       exact segment) signs RS*/PS* with rsa2 and its JWKS
-                      holds only rsa2.  Logged with scenario and endpoint
-                      "control".
+                      holds only rsa2.
+  POST /control/device  form user_code=..., action=approve|deny, user=<name>
+                      (needed for approve; the user the tokens are for):
+                      plays the person at the verification page.  user_code
+                      is matched ignoring case, "-" and blanks; profile=
+                      optional (restricts the search).  -> 200 {"profile",
+                      "user_code", "state": "approved"|"denied", "user"};
+                      unknown user_code -> 404 {"error": "unknown_user_code"};
+                      a code no longer pending (approved, denied, used,
+                      expired) -> 409 {"error": "not_pending", "state": ...};
+                      bad or missing action/user -> 400 invalid_request.
+  GET  /control/device  ?user_code=... or ?device_code=... (&profile=): the
+                      code's state, for tests: {"profile", "device_code",
+                      "user_code", "client_id", "scope", "state" (pending |
+                      approved | denied | used | expired), "user",
+                      "interval" (the current one, after slow_down growth),
+                      "expires_in", "created" (epoch s), "polls",
+                      "slow_downs"}; unknown -> 404 {"error": "unknown_code"}.
+  Both /control/ endpoints are logged with scenario and endpoint "control".
   Unknown flags, a flag given twice, and flags that exclude each other (two
   signing flags, two aud_* flags, ...) -> 404 JSON {"error": "unknown_flag",
   "flag": ...} / {"error": "conflicting_flags", "flags": [...]}.
 
   Every /o/ request is logged like the others, with "scenario": <profile> and
-  "endpoint": discovery | jwks | token | introspect | userinfo | device
-  (absent for a path under /o/<profile>/ that is no endpoint).
+  "endpoint": discovery | jwks | token | introspect | userinfo | device |
+  activate (absent for a path under /o/<profile>/ that is no endpoint).  Every
+  record has "time" (time.time() when the request was read), so a test can
+  measure the gaps between device-flow polls.
 
   Client: client_id= in the body, else the Basic user name (form-urldecoded as
   RFC 6749 2.3.1 says), else "test-client"; the secret likewise from
@@ -102,6 +131,95 @@ OpenID Connect side
   forgery/claim/time flags apply to the id_token and to such a JWT access
   token alike; introspection and userinfo tell the honest times, iss and aud
   (the access token's), but follow the user_* and groups_* flags.
+
+  MFA (one of mfa_token, mfa_required_only, otp_param, otp_param_totp,
+  otp_append, otp_append_colon at most; the one-time code is always
+  "123456"; the answers use the login answer above for the user named):
+    mfa_token         the password grant with the right password -> 403
+                      {"error": "mfa_required", "error_description": "An MFA
+                      challenge is required to complete this request.",
+                      "mfa_token": <random>} (Okta direct authentication,
+                      Auth0).  The token is remembered with the profile, the
+                      user, the client and the scope, for 300 s.  Then
+                      grant_type=http://auth0.com/oauth/grant-type/mfa-otp
+                      with mfa_token=, otp=, scope= (optional: else the
+                      password grant's) and the client:
+                        mfa_token missing -> 400 invalid_request
+                          "Missing parameter: mfa_token";
+                        unknown, expired, already used, or the client is not
+                          the one it was issued to -> 400 {"error":
+                          "invalid_grant", "error_description": "Invalid
+                          mfa_token"};
+                        otp not "123456" (or missing) -> 403 {"error":
+                          "invalid_grant", "error_description": "Invalid
+                          one-time password"} (the mfa_token stays good);
+                        otp "123456" -> 200, the login answer for the user of
+                          the password grant; the mfa_token is used up.
+                      The mfa-otp grant on a profile without mfa_token -> 400
+                      unsupported_grant_type.  Discovery's
+                      grant_types_supported then also lists the mfa-otp grant.
+      mfa_expired     (with mfa_token) every mfa_token is born expired
+      mfa_other_user  (with mfa_token) the mfa-otp answer is for "mallory"
+      mfa_no_token    (with mfa_token) the mfa_required answer has no
+                      mfa_token member (the mfa-otp grant cannot be used)
+    mfa_required_only the right password -> 400 invalid_grant, Entra's
+                      AADSTS50076 (the /s/entra_mfa body: "AADSTS50076: Due
+                      to a configuration change made by your administrator,
+                      or because you moved to a new location, you must use
+                      multi-factor authentication to access '...'.\\r\\nTrace
+                      ID: ...", "error_codes": [50076], suberror, claims,
+                      timestamp, trace_id, correlation_id, error_uri); no
+                      mfa_token: the device flow is the way in
+    otp_param         the password grant succeeds only with the right
+                      password and otp=123456 in the same form; else (wrong
+                      password, code missing or wrong) always 401 {"error":
+                      "invalid_grant", "error_description": "Invalid user
+                      credentials"} (Keycloak's conditional OTP)
+    otp_param_totp    the same with the parameter totp= (older Keycloak)
+    otp_append        the password grant succeeds only with password
+                      "correct horse123456"; anything else (the bare password
+                      too) -> 400 invalid_grant "Invalid user credentials"
+    otp_append_colon  the same with "correct horse:123456"
+
+  Device flow (RFC 8628), on every profile:
+    POST /device with the client (client_id= or Basic; neither -> 401
+    invalid_client) and scope= -> 200 {"device_code": <random>, "user_code":
+    "BCDF-GHJK" (two groups of four of the consonants BCDFGHJKLMNPQRSTVWXZ),
+    "verification_uri": issuer + "/activate", "verification_uri_complete":
+    issuer + "/activate?user_code=" + user_code, "expires_in": 600,
+    "interval": 1}.  The code is remembered with the profile, the client, the
+    scope (the login answer's; "openid profile email" when none), its
+    creation time, state pending.  The person's part is played by POST
+    /control/device (above), by the device_auto flags, or by a human at
+    /activate.
+    The token endpoint, grant_type=urn:ietf:params:oauth:grant-type:device_code
+    with device_code= and the client, checked in this order:
+      device_code missing -> 400 invalid_request;
+      unknown on this profile, issued to another client, or already used ->
+        400 {"error": "invalid_grant", "error_description": ...};
+      denied -> 400 {"error": "access_denied", ...} (on every later poll too);
+      older than expires_in -> 400 {"error": "expired_token", ...};
+      the first poll with device_slow_down, or a poll sooner than the code's
+        current interval after the previous poll of that code (the first poll
+        is never too soon without device_slow_down; 20 ms of slack) -> 400
+        {"error": "slow_down", ...} and the code's interval grows by 5 s
+        (RFC 8628 3.5), for good;
+      approved -> 200, the login answer for the approving user, the code's
+        client and scope; the code is used up (a second poll: invalid_grant);
+      else -> 400 {"error": "authorization_pending", ...}.
+    Every poll of a known code by its client, until the code is used, counts
+    (in "polls", for device_auto, and as the "previous poll" of the next
+    one), whatever it answered.  With no interval in the answer (device_interval_none) the
+    server expects the RFC's default, 5 s.
+    Flags:
+      device_short          expires_in 10 (and the code expires after 10 s)
+      device_interval_none  the answer has no interval (5 s expected)
+      device_interval_2     interval 2
+      device_slow_down      the first poll of each code answers slow_down
+      device_auto           after the second poll of a pending code (whatever
+                            it answered) the code is approved as "alice": the
+                            third poll gets the tokens
+      device_auto_bob       the same, approved as "bob"
 
   Keys are made with `openssl genpkey` on first use (each once, cached) in a
   private temporary directory removed at exit: rsa1, rsa2, rogue (never
@@ -150,21 +268,29 @@ OpenID Connect side
     intro (one at most): intro_inactive ({"active": false} always),
       intro_active_string ("active": "true"), intro_other_client (client_id
       "someone-else"), intro_clientId ("clientId" in place of "client_id"),
-      intro_expired (active, exp now-600)
+      intro_expired (active, exp now-600), intro_exp_nan (active, exp NaN)
     intro_huge, intro_500 introspection: > 300 KiB valid JSON; status 500
     intro_redirect        introspection: 302 to the same URL + "?redirected=1"
     intro_401             introspection: 401 invalid_client
     userinfo_401          userinfo: 401 invalid_token for every token
     disc_bad_device       discovery: an http:// device_authorization_endpoint
     userinfo_other_sub    userinfo's sub is another user's
+    userinfo_no_sub       userinfo answers without sub
     disc_other_issuer     discovery "issuer" = issuer + "-other"
     disc_huge  jwks_huge  > 300 KiB of valid JSON (an "x_padding" member)
     disc_redirect jwks_redirect   302 to the same URL + "?redirected=1",
                           which answers honestly
     disc_500  jwks_500    status 500
     disc_garbage jwks_garbage     200 application/json, an HTML body
+    mfa (one at most): mfa_token, mfa_required_only, otp_param,
+      otp_param_totp, otp_append, otp_append_colon; mfa_expired,
+      mfa_other_user, mfa_no_token need mfa_token (see "MFA")
+    device_short, device_slow_down; interval (one at most):
+      device_interval_none, device_interval_2; auto (one at most):
+      device_auto, device_auto_bob (see "Device flow")
     tag_<word>            no effect: a profile of its own for one test (its
-                          log records, its rotation); word [A-Za-z0-9_.-]{1,64}
+                          log records, its rotation, its mfa_tokens and
+                          device codes); word [A-Za-z0-9_.-]{1,64}
 """
 
 import argparse
@@ -174,6 +300,7 @@ import binascii
 import collections
 import hashlib
 import hmac
+import html
 import ipaddress
 import json
 import os
@@ -1111,6 +1238,7 @@ _flags("intro", [
     ("intro_other_client", 'introspection client_id "someone-else"'),
     ("intro_clientId", 'introspection "clientId" instead of "client_id" (onePortal)'),
     ("intro_expired", "introspection active, exp = now-600"),
+    ("intro_exp_nan", "introspection active, exp = NaN (json-c reads the literal)"),
 ])
 _flags(None, [
     ("intro_huge", "introspection answer over 300 KiB of valid JSON"),
@@ -1119,6 +1247,7 @@ _flags(None, [
     ("intro_401", "introspection refuses the client: 401 invalid_client"),
     ("userinfo_401", "userinfo refuses every token: 401 invalid_token"),
     ("disc_bad_device", "discovery's device_authorization_endpoint is an http:// URL"),
+    ("userinfo_no_sub", "userinfo answers without sub"),
     ("userinfo_other_sub", "userinfo sub differs from the tokens' sub"),
     ("disc_other_issuer", 'discovery "issuer" = issuer + "-other"'),
 ])
@@ -1130,12 +1259,40 @@ for _what, _ep in (("disc", "discovery"), ("jwks", "JWKS")):
         (_what + "_500", "%s answers 500" % _ep),
         (_what + "_garbage", "%s answers 200 application/json that is not JSON (HTML)" % _ep),
     ])
-OIDC_FLAGS["tag_<word>"] = (None, "no effect: makes a profile (its log records, its rotation) "
-                                  "unique to one test; word = [A-Za-z0-9_.-]{1,64}")
+_flags("mfa", [
+    ("mfa_token", "right password -> 403 mfa_required + mfa_token (300 s); the mfa-otp grant "
+                  "with otp 123456 completes the login"),
+    ("mfa_required_only", "right password -> 400 invalid_grant AADSTS50076 (Entra), no mfa_token"),
+    ("otp_param", "password grant needs otp=123456 too; any failure -> 401 invalid_grant "
+                  "\"Invalid user credentials\""),
+    ("otp_param_totp", "as otp_param with the parameter totp="),
+    ("otp_append", 'password grant needs password "correct horse123456"'),
+    ("otp_append_colon", 'password grant needs password "correct horse:123456"'),
+])
+_flags(None, [
+    ("mfa_expired", "(needs mfa_token) every mfa_token is born expired"),
+    ("mfa_other_user", '(needs mfa_token) the mfa-otp grant answers for "mallory"'),
+    ("mfa_no_token", "(needs mfa_token) the mfa_required answer has no mfa_token member"),
+    ("device_short", "device codes: expires_in 10 (and they do expire after 10 s)"),
+    ("device_slow_down", "the first poll of each device code answers slow_down (+5 s)"),
+])
+_flags("interval", [
+    ("device_interval_none", "device answer without interval (the server expects 5 s)"),
+    ("device_interval_2", "device answer interval 2 (default 1)"),
+])
+_flags("auto", [
+    ("device_auto", 'a pending device code is approved as "alice" after its second poll'),
+    ("device_auto_bob", 'a pending device code is approved as "bob" after its second poll'),
+])
+OIDC_FLAGS["tag_<word>"] = (None, "no effect: makes a profile (its log records, its rotation, "
+                                  "its mfa_tokens and device codes) unique to one test; "
+                                  "word = [A-Za-z0-9_.-]{1,64}")
 TAG_FLAG = re.compile(r"^tag_[A-Za-z0-9_.-]{1,64}$")
 
 # Flags that need an RSA signing algorithm (RS*/PS*).
 RSA_ONLY = ("hs_with_rsa_pub", "rogue_key", "weak_rsa")
+# Flags that only mean something next to another one.
+NEEDS = {"mfa_expired": "mfa_token", "mfa_other_user": "mfa_token", "mfa_no_token": "mfa_token"}
 
 
 class Profile:
@@ -1180,6 +1337,10 @@ def parse_profile(name):
             if f in seen:
                 return None, {"error": "conflicting_flags", "flags": [sign_flag, f], "profile": name,
                               "error_description": "%r needs an RS*/PS* signing flag" % f}
+    for f, needed in NEEDS.items():
+        if f in seen and needed not in seen:
+            return None, {"error": "conflicting_flags", "flags": [f, needed], "profile": name,
+                          "error_description": "%r needs %r" % (f, needed)}
     if sign_flag == "ps512" and "weak_rsa" in seen:
         return None, {"error": "conflicting_flags", "flags": ["ps512", "weak_rsa"], "profile": name,
                       "error_description": "PS512 does not fit in a 1024-bit key"}
@@ -1224,6 +1385,167 @@ ISSUED = Issued()
 OCT_SECRET = secrets.token_bytes(32)        # the oct key of jwks_extra_keys
 HUGE_PAD = 300 * KiB + 4 * KiB
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+MFA_OTP_GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
+OTP_CODE = "123456"
+MFA_TOKEN_LIFETIME = 300
+MFA_REQUIRED_DESC = "An MFA challenge is required to complete this request."
+
+
+class MfaTokens:
+    """(profile, mfa_token) -> the password login it completes."""
+
+    MAX = 10000
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.map = collections.OrderedDict()
+
+    def add(self, profile, user, client_id, scope, expired=False):
+        token = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        rec = {"user": user, "client_id": client_id, "scope": scope,
+               "expires": now - 1 if expired else now + MFA_TOKEN_LIFETIME}
+        with self.lock:
+            self.map[(profile, token)] = rec
+            while len(self.map) > self.MAX:
+                self.map.popitem(last=False)
+        return token
+
+    def redeem(self, profile, token, client_id, code_ok):
+        """-> ("unknown" | "wrong_code" | "ok", rec); "ok" uses the token up.
+        One lock: two right codes at once cannot both succeed."""
+        with self.lock:
+            rec = self.map.get((profile, token))
+            if rec is None or rec["client_id"] != client_id or rec["expires"] <= time.monotonic():
+                return "unknown", None
+            if not code_ok:
+                return "wrong_code", dict(rec)
+            del self.map[(profile, token)]
+            return "ok", dict(rec)
+
+
+MFA_TOKENS = MfaTokens()
+
+# RFC 8628 6.1: user codes from 20 consonants, no vowels, no look-alikes.
+USER_CODE_CHARS = "BCDFGHJKLMNPQRSTVWXZ"
+DEVICE_DEFAULT_INTERVAL = 5       # RFC 8628 3.2, when the answer has none
+DEVICE_SLACK = 0.02               # a poll this much early is not too soon
+
+
+def norm_user_code(code):
+    return re.sub(r"[\s-]", "", code or "").upper()
+
+
+class DeviceCodes:
+    """Device codes of the device flow.  Records are dicts changed only
+    under self.lock; callers get copies."""
+
+    MAX = 10000
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_code = collections.OrderedDict()   # (profile, device_code) -> rec
+        self.by_user = {}                          # normalised user_code -> rec
+
+    def add(self, profile, client_id, scope, expires_in, interval):
+        with self.lock:
+            while True:
+                raw = "".join(secrets.choice(USER_CODE_CHARS) for _ in range(8))
+                if raw not in self.by_user:
+                    break
+            rec = {"profile": profile, "device_code": secrets.token_urlsafe(32),
+                   "user_code": raw[:4] + "-" + raw[4:], "client_id": client_id,
+                   "scope": scope, "state": "pending", "user": None,
+                   "interval": interval, "expires_in": expires_in,
+                   "created": time.time(), "created_mono": time.monotonic(),
+                   "polls": 0, "slow_downs": 0, "last_poll": None}
+            self.by_code[(profile, rec["device_code"])] = rec
+            self.by_user[raw] = rec
+            while len(self.by_code) > self.MAX:
+                _, old = self.by_code.popitem(last=False)
+                self.by_user.pop(norm_user_code(old["user_code"]), None)
+            return dict(rec)
+
+    @staticmethod
+    def _state(rec, now):
+        if rec["state"] in ("pending", "approved") and \
+                now >= rec["created_mono"] + rec["expires_in"]:
+            return "expired"
+        return rec["state"]
+
+    def _public(self, rec):
+        out = {k: v for k, v in rec.items() if k not in ("created_mono", "last_poll")}
+        out["state"] = self._state(rec, time.monotonic())
+        return out
+
+    def find(self, user_code=None, device_code=None, profile=None):
+        with self.lock:
+            rec = None
+            if user_code:
+                rec = self.by_user.get(norm_user_code(user_code))
+            elif device_code:
+                if profile is not None:
+                    rec = self.by_code.get((profile, device_code))
+                else:
+                    rec = next((r for (p, d), r in self.by_code.items() if d == device_code), None)
+            if rec is None or (profile is not None and rec["profile"] != profile):
+                return None
+            return self._public(rec)
+
+    def decide(self, user_code, action, user, profile=None):
+        """-> (status, doc) for /control/device."""
+        with self.lock:
+            rec = self.by_user.get(norm_user_code(user_code))
+            if rec is None or (profile is not None and rec["profile"] != profile):
+                return 404, {"error": "unknown_user_code",
+                             "error_description": "no such user_code"}
+            state = self._state(rec, time.monotonic())
+            if state != "pending":
+                return 409, {"error": "not_pending", "state": state,
+                             "error_description": "the code is %s" % state}
+            rec["state"] = "approved" if action == "approve" else "denied"
+            rec["user"] = user
+            return 200, {"profile": rec["profile"], "user_code": rec["user_code"],
+                         "state": rec["state"], "user": user}
+
+    def poll(self, prof, device_code, client_id):
+        """One poll of the token endpoint -> (outcome, rec copy or None);
+        outcome is an RFC 8628 error code or "ok"."""
+        with self.lock:
+            rec = self.by_code.get((prof.name, device_code))
+            if rec is None:
+                return "unknown", None
+            if rec["client_id"] != client_id:
+                return "other_client", None
+            if rec["state"] == "used":
+                return "used", None
+            now = time.monotonic()
+            last, rec["last_poll"] = rec["last_poll"], now
+            rec["polls"] += 1
+            state = self._state(rec, now)
+            if state == "denied":
+                out = "access_denied"
+            elif state == "expired":
+                out = "expired_token"
+            elif (rec["polls"] == 1 and "device_slow_down" in prof) or \
+                    (last is not None and now - last < rec["interval"] - DEVICE_SLACK):
+                rec["interval"] += 5
+                rec["slow_downs"] += 1
+                out = "slow_down"
+            elif state == "approved":
+                rec["state"] = "used"
+                out = "ok"
+            else:
+                out = "authorization_pending"
+            if rec["state"] == "pending" and rec["polls"] >= 2 and out != "expired_token":
+                if "device_auto" in prof:
+                    rec["state"], rec["user"] = "approved", "alice"
+                elif "device_auto_bob" in prof:
+                    rec["state"], rec["user"] = "approved", "bob"
+            return out, dict(rec)
+
+
+DEVICE_CODES = DeviceCodes()
 
 
 def server_base():
@@ -1378,7 +1700,8 @@ def discovery_doc(oc):
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [prof.alg],
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token",
-                                  "client_credentials", DEVICE_GRANT],
+                                  "client_credentials", DEVICE_GRANT]
+                                 + ([MFA_OTP_GRANT] if "mfa_token" in prof else []),
         "scopes_supported": ["openid", "profile", "email", "groups"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
@@ -1472,6 +1795,7 @@ class BadBody(Exception):
 TOKEN_PATH = re.compile(r"^/s/([^/]+)/token$")
 OIDC_PATH = re.compile(r"^/o/([^/]+)(/.*)?$")
 CONTROL_ROTATE = "/control/rotate"
+CONTROL_DEVICE = "/control/device"
 OIDC_ENDPOINTS = {
     "/.well-known/openid-configuration": "discovery",
     "/jwks": "jwks",
@@ -1479,6 +1803,7 @@ OIDC_ENDPOINTS = {
     "/introspect": "introspect",
     "/userinfo": "userinfo",
     "/device": "device",
+    "/activate": "activate",
 }
 
 
@@ -1634,7 +1959,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_plain(200, json.dumps(listing, sort_keys=True).encode(), JSON)
 
         m = OIDC_PATH.match(path)
-        if m is not None or path == CONTROL_ROTATE:
+        if m is not None or path in (CONTROL_ROTATE, CONTROL_DEVICE):
             return self.dispatch_oidc(m, path, query)
 
         m = TOKEN_PATH.match(path)
@@ -1711,6 +2036,8 @@ class Handler(BaseHTTPRequestHandler):
                                                endpoint=endpoint)
         try:
             if m is None:
+                if path == CONTROL_DEVICE:
+                    return self.oidc_control_device(form, query)
                 return self.oidc_control(form)
             prof, perr = parse_profile(scenario)
             if perr is not None:
@@ -1749,6 +2076,34 @@ class Handler(BaseHTTPRequestHandler):
         with _rotated_lock:
             _rotated.add(name)
         return self.send_json(200, {"profile": name, "kid": "rsa2"})
+
+    def oidc_control_device(self, form, query):
+        if not self.oidc_method(("GET", "POST")):
+            return
+        if self.command in ("GET", "HEAD"):
+            q = {k: v[0] for k, v in query.items() if v}
+            if not (q.get("user_code") or q.get("device_code")):
+                return self.send_json(400, {"error": "invalid_request",
+                                            "error_description": "user_code= or device_code= "
+                                                                 "is required"})
+            rec = DEVICE_CODES.find(q.get("user_code"), q.get("device_code"), q.get("profile"))
+            if rec is None:
+                return self.send_json(404, {"error": "unknown_code",
+                                            "error_description": "no such device code"})
+            return self.send_json(200, rec, NO_STORE)
+        f = {k: v[0] for k, v in (form or {}).items() if v}
+        code, action, user = f.get("user_code"), f.get("action"), f.get("user")
+        if not code:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "user_code= is required"})
+        if action not in ("approve", "deny"):
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "action= must be approve or deny"})
+        if action == "approve" and not user:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "user= is required to approve"})
+        status, doc = DEVICE_CODES.decide(code, action, user, f.get("profile"))
+        return self.send_json(status, doc, NO_STORE)
 
     def oidc_hostile(self, oc, what):
         """The disc_/jwks_ hostility shared by discovery and JWKS; True if answered."""
@@ -1790,17 +2145,89 @@ class Handler(BaseHTTPRequestHandler):
                                         "error_description": "Missing parameter: grant_type"},
                                   NO_STORE)
         if gt == DEVICE_GRANT:
-            return self.send_json(400, {"error": "authorization_pending",
-                                        "error_description": "The authorization request is still pending"},
-                                  NO_STORE)
+            return self.oidc_token_device(oc)
+        if gt == MFA_OTP_GRANT and "mfa_token" in prof:
+            return self.oidc_token_mfa_otp(oc)
         if gt != "password":
             return self.send_json(400, {"error": "unsupported_grant_type",
                                         "error_description": "Unsupported grant_type %s" % gt}, NO_STORE)
-        if oc.first("password") != "correct horse":
-            return self.send_json(400, {"error": "invalid_grant",
-                                        "error_description": "Invalid user credentials"}, NO_STORE)
+        return self.oidc_token_password(oc)
+
+    def send_invalid_credentials(self, status=400):
+        self.send_json(status, {"error": "invalid_grant",
+                                "error_description": "Invalid user credentials"}, NO_STORE)
+
+    def oidc_token_password(self, oc):
+        prof = oc.prof
+        password = oc.first("password")
         user = oc.first("username", "")
-        requested = oc.first("scope", "")
+        if "otp_param" in prof or "otp_param_totp" in prof:
+            name = "totp" if "otp_param_totp" in prof else "otp"
+            if password != "correct horse" or oc.first(name) != OTP_CODE:
+                return self.send_invalid_credentials(401)
+        elif "otp_append" in prof or "otp_append_colon" in prof:
+            sep = ":" if "otp_append_colon" in prof else ""
+            if password != "correct horse" + sep + OTP_CODE:
+                return self.send_invalid_credentials()
+        elif password != "correct horse":
+            return self.send_invalid_credentials()
+        elif "mfa_required_only" in prof:
+            sc = SCENARIOS["entra_mfa"]          # the same body as /s/entra_mfa
+            return self.send_plain(sc.status, body_bytes(sc.body, None), sc.ctype, sc.headers)
+        elif "mfa_token" in prof:
+            doc = {"error": "mfa_required", "error_description": MFA_REQUIRED_DESC}
+            if "mfa_no_token" not in prof:
+                doc["mfa_token"] = MFA_TOKENS.add(prof.name, user, oc.client_id,
+                                                  oc.first("scope", ""),
+                                                  expired="mfa_expired" in prof)
+            return self.send_json(403, doc, NO_STORE)
+        return self.send_login(oc, user, oc.first("scope", ""))
+
+    def oidc_token_mfa_otp(self, oc):
+        prof = oc.prof
+        token = oc.first("mfa_token")
+        if not token:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "Missing parameter: mfa_token"},
+                                  NO_STORE)
+        outcome, rec = MFA_TOKENS.redeem(prof.name, token, oc.client_id,
+                                         oc.first("otp") == OTP_CODE)
+        if outcome == "unknown":
+            return self.send_json(400, {"error": "invalid_grant",
+                                        "error_description": "Invalid mfa_token"}, NO_STORE)
+        if outcome == "wrong_code":
+            return self.send_json(403, {"error": "invalid_grant",
+                                        "error_description": "Invalid one-time password"},
+                                  NO_STORE)
+        user = "mallory" if "mfa_other_user" in prof else rec["user"]
+        return self.send_login(oc, user, oc.first("scope") or rec["scope"])
+
+    DEVICE_ERRORS = {
+        "unknown": ("invalid_grant", "Invalid device_code"),
+        "other_client": ("invalid_grant", "The device_code was issued to another client"),
+        "used": ("invalid_grant", "The device_code has already been used"),
+        "access_denied": ("access_denied", "The end-user denied the authorization request"),
+        "expired_token": ("expired_token", "The device_code has expired"),
+        "slow_down": ("slow_down", "Polling too fast: the interval is now longer by 5 s"),
+        "authorization_pending": ("authorization_pending",
+                                  "The authorization request is still pending"),
+    }
+
+    def oidc_token_device(self, oc):
+        code = oc.first("device_code")
+        if not code:
+            return self.send_json(400, {"error": "invalid_request",
+                                        "error_description": "Missing parameter: device_code"},
+                                  NO_STORE)
+        outcome, rec = DEVICE_CODES.poll(oc.prof, code, oc.client_id)
+        if outcome != "ok":
+            error, desc = self.DEVICE_ERRORS[outcome]
+            return self.send_json(400, {"error": error, "error_description": desc}, NO_STORE)
+        return self.send_login(oc, rec["user"], rec["scope"])
+
+    def send_login(self, oc, user, requested):
+        """The 200 login answer for user (flags applied)."""
+        prof = oc.prof
         scope = "openid" if "scope_partial" in prof else (requested or "openid profile email")
         resource = oc.first("resource") or "api://default"
         now = int(time.time())
@@ -1865,6 +2292,8 @@ class Handler(BaseHTTPRequestHandler):
                 doc["clientId"] = doc.pop("client_id")
             if "intro_expired" in prof:
                 doc["exp"] = int(time.time()) - 600
+            if "intro_exp_nan" in prof:
+                doc["exp"] = float("nan")     # json.dumps writes NaN
         self.send_json(200, pad_json(doc) if "intro_huge" in prof else doc, NO_STORE)
 
     def oidc_userinfo(self, oc):
@@ -1882,6 +2311,8 @@ class Handler(BaseHTTPRequestHandler):
                                         "error_description": "no valid access token"},
                                   NO_STORE + [("WWW-Authenticate", why)])
         doc = {"sub": sub_of("someone-else") if "userinfo_other_sub" in prof else rec["sub"]}
+        if "userinfo_no_sub" in prof:
+            del doc["sub"]
         if "preferred_username" in rec:
             doc["preferred_username"] = rec["preferred_username"]
         doc["email"] = rec["email"]
@@ -1894,11 +2325,57 @@ class Handler(BaseHTTPRequestHandler):
     def oidc_device(self, oc):
         if not self.oidc_method(("POST",)):
             return
-        code = secrets.token_hex(4).upper()
-        self.send_json(200, {"device_code": secrets.token_urlsafe(32),
-                             "user_code": code[:4] + "-" + code[4:],
-                             "verification_uri": oc.issuer + "/device/verify",
-                             "expires_in": 600, "interval": 5}, NO_STORE)
+        prof = oc.prof
+        if not (oc.client_given or oc.has_client_auth):
+            return self.send_json(401, {"error": "invalid_client",
+                                        "error_description": "client_id is required"},
+                                  NO_STORE + [("WWW-Authenticate", 'Basic realm="testidp"')])
+        expires_in = 10 if "device_short" in prof else 600
+        if "device_interval_none" in prof:
+            interval = None
+        else:
+            interval = 2 if "device_interval_2" in prof else 1
+        rec = DEVICE_CODES.add(prof.name, oc.client_id, oc.first("scope", ""), expires_in,
+                               DEVICE_DEFAULT_INTERVAL if interval is None else interval)
+        doc = {"device_code": rec["device_code"], "user_code": rec["user_code"],
+               "verification_uri": oc.issuer + "/activate",
+               "verification_uri_complete": oc.issuer + "/activate?user_code="
+                                            + urllib.parse.quote(rec["user_code"]),
+               "expires_in": expires_in}
+        if interval is not None:
+            doc["interval"] = interval
+        self.send_json(200, doc, NO_STORE)
+
+    def oidc_activate(self, oc):
+        if not self.oidc_method(("GET",)):
+            return
+        esc = html.escape
+        code = (oc.query.get("user_code") or [""])[0]
+        status = 200
+        if not code:
+            text = ('<form method="get"><label>Code: <input name="user_code" autofocus>'
+                    '</label> <button>Next</button></form>')
+        else:
+            rec = DEVICE_CODES.find(user_code=code, profile=oc.prof.name)
+            if rec is None:
+                status = 404
+                text = "<p>Unknown code %s.</p>" % esc(code)
+            else:
+                text = ("<p>Code <b>%s</b> (client %s, scope %s): %s.</p>"
+                        % (esc(rec["user_code"]), esc(rec["client_id"]), esc(rec["scope"]),
+                           esc(rec["state"])))
+                if rec["state"] == "pending":
+                    text += ('<form method="post" action="/control/device">'
+                             '<input type="hidden" name="user_code" value="%s">'
+                             '<input type="hidden" name="profile" value="%s">'
+                             '<label>Sign in as <input name="user" value="alice"></label> '
+                             '<button name="action" value="approve">Approve</button> '
+                             '<button name="action" value="deny">Deny</button></form>'
+                             % (esc(rec["user_code"], quote=True), esc(oc.prof.name, quote=True)))
+        page = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                '<title>Device login</title></head>\n<body><h1>Device login</h1>\n%s\n'
+                '</body></html>\n' % text)
+        self.send_plain(status, page.encode("utf-8"), "text/html; charset=utf-8", NO_STORE)
 
     # -- raw behaviours ---------------------------------------------------
     def head_bytes(self, sc, ctx, body_len, version="HTTP/1.1", extra=()):

@@ -10,7 +10,11 @@
  *            [--no-auth] [--acct] [--chauthtok] [--setcred] [--repeat N]
  *            [--setenv NAME=VALUE]... [--scan-secrets]
  *            [--between SHELL-COMMAND] [--users NAME,NAME...]
- *            [--putenv NAME=VALUE]...
+ *            [--putenv NAME=VALUE]... [--echo-prompts FILE]
+ *
+ * --echo-prompts: append every message of the module to FILE as it
+ * comes (each followed by a line holding only \036), for tests that act
+ * while the module waits.
  *
  * --repeat N: N authentications in one handle; "auths" lists every code.
  * --between: a shell command run between two of them (the tests move a
@@ -46,6 +50,7 @@
 struct answers {
 	char **lines;
 	size_t n, next;
+	const char *echo;       /* --echo-prompts: append each message here, at once */
 };
 
 struct text {
@@ -141,6 +146,18 @@ conv(int num, const struct pam_message **msg, struct pam_response **resp,
 		default: style = "other"; break;
 		}
 		emit_message(style, msg[i]->msg);
+		if (a->echo != NULL) {
+			/* For a test that must act on a prompt while the module
+			 * waits (the device flow's user code). */
+			int fd = open(a->echo, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+			if (fd >= 0) {
+				if (write(fd, msg[i]->msg, strlen(msg[i]->msg)) < 0 ||
+				    write(fd, "\n\036\n", 3) < 0)
+					perror("pamdrive: --echo-prompts");
+				close(fd);
+			}
+		}
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
 		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
 			if (a->next >= a->n) {
@@ -341,6 +358,8 @@ main(int argc, char **argv)
 			between = argv[++i];
 		else if (strcmp(argv[i], "--users") == 0 && i + 1 < argc)
 			users = argv[++i];
+		else if (strcmp(argv[i], "--echo-prompts") == 0 && i + 1 < argc)
+			a.echo = argv[++i];
 		else if (strcmp(argv[i], "--putenv") == 0 && i + 1 < argc && n_putenv < 8)
 			putenvs[n_putenv++] = argv[++i];
 		else {

@@ -294,6 +294,8 @@ class Suite:
                         "intro_expired"):
             r = self.login(self.service(profile, "token_check=introspection"))
             self.expect(r, "PAM_AUTH_ERR", "token_invalid", "introspection %s" % profile)
+        r = self.login(self.service("intro_exp_nan", "token_check=introspection"))
+        self.expect(r, "PAM_AUTH_ERR", "token_invalid", "introspection exp NaN")
         r = self.login(self.service("intro_clientId", "token_check=introspection"))
         self.expect(r, "PAM_SUCCESS", "success", "introspection with onePortal's clientId")
         r = self.login(self.service("rs256", "token_check=introspection "
@@ -308,6 +310,8 @@ class Suite:
         self.expect(r, "PAM_SUCCESS", "success", "userinfo: same sub")
         r = self.login(self.service("userinfo_other_sub", "userinfo=yes"))
         self.expect(r, "PAM_AUTH_ERR", "token_invalid", "userinfo names another sub")
+        r = self.login(self.service("userinfo_no_sub", "userinfo=yes"))
+        self.expect(r, "PAM_AUTH_ERR", "token_invalid", "userinfo without sub")
 
     def case_endpoints(self):
         """Hostile or failing discovery, JWKS and introspection."""

@@ -1089,6 +1089,50 @@ test_identity_keys(void)
 		  "neither issuer nor token_endpoint refused");
 }
 
+/* Second factors (issue: MFA). */
+static void
+test_mfa_keys(void)
+{
+	const char *conf = put("mfa.conf", base, 0644);
+	const char *iss = "issuer=https://idp.example.com/r";
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
+	CHECK(S != NULL && S->mfa == ROPC_MFA_DENY && S->flow == ROPC_FLOW_PASSWORD &&
+	      S->device_qr && S->device_timeout == 120 && S->otp_param == NULL && !S->otp_append,
+	      "mfa deny, flow password, device_qr yes, device_timeout 120 by default");
+	arg_rc("mfa=otp", PAM_SERVICE_ERR, "mfa=otp without username_claim refused");
+	CHECK_INT(load(conf, iss, "client_id=box", "mfa=otp", "username_claim=preferred_username",
+		       (const char *)NULL), PAM_SUCCESS, "mfa=otp with username_claim loads");
+	CHECK(S != NULL && S->mfa == ROPC_MFA_OTP, "mfa=otp is stored");
+	arg_rc("mfa=device", PAM_SERVICE_ERR, "mfa=device without username_claim refused");
+	CHECK(logged(LOG_ERR, "needs username_claim"), "mfa=device: LOG_ERR says why");
+	arg_rc("flow=device", PAM_SERVICE_ERR, "flow=device without username_claim refused");
+	CHECK_INT(load(conf, iss, "client_id=box", "mfa=device",
+		       "username_claim=preferred_username", (const char *)NULL), PAM_SUCCESS,
+		  "mfa=device with issuer and username_claim loads");
+	CHECK_INT(load(conf, "token_check=introspection",
+		       "introspection_endpoint=https://idp.example.com/i", "flow=device",
+		       "username_claim=username", (const char *)NULL), PAM_SERVICE_ERR,
+		  "the device flow without device_authorization_endpoint or issuer refused");
+	CHECK(logged(LOG_ERR, "device_authorization_endpoint"),
+	      "no device endpoint: LOG_ERR names it");
+	arg_rc("mfa=sometimes", PAM_SERVICE_ERR, "an unknown mfa refused");
+	arg_rc("flow=magic", PAM_SERVICE_ERR, "an unknown flow refused");
+	arg_rc("otp_param=otp", PAM_SUCCESS, "otp_param=otp loads");
+	arg_rc("otp_param=password", PAM_SERVICE_ERR, "otp_param naming password refused");
+	arg_rc("otp_param=a b", PAM_SERVICE_ERR, "otp_param with a space refused");
+	CHECK_INT(load(conf, "otp_param=otp", "otp_append=yes", (const char *)NULL),
+		  PAM_SERVICE_ERR, "otp_param and otp_append together refused");
+	CHECK_INT(load(conf, "otp_append=yes", "otp_separator=:", (const char *)NULL),
+		  PAM_SUCCESS, "otp_append with a separator loads");
+	CHECK(S != NULL && S->otp_append && strcmp(S->otp_separator, ":") == 0,
+	      "otp_append and otp_separator are stored");
+	arg_rc("otp_separator=123456789", PAM_SERVICE_ERR, "a separator over 8 bytes refused");
+	arg_rc("device_timeout=9", PAM_SERVICE_ERR, "device_timeout under 10 s refused");
+	arg_rc("device_timeout=901", PAM_SERVICE_ERR, "device_timeout over 900 s refused");
+	arg_rc("device_qr=maybe", PAM_SERVICE_ERR, "device_qr must be yes or no");
+}
+
 int
 main(void)
 {
@@ -1107,6 +1151,7 @@ main(void)
 	test_urls();
 	test_minimum_uid();
 	test_identity_keys();
+	test_mfa_keys();
 	test_malformed();
 	test_error_map_lists();
 	test_duplicates();

@@ -45,6 +45,8 @@ static const struct row table[] = {
 	  "the identity provider vouched for a different account", 0 },
 	{ ROPC_OUT_NOT_AUTHORIZED, "not_authorized", PAM_PERM_DENIED,
 	  "not allowed to use this service", 0 },
+	/* A second factor that failed (issue: MFA): never mappable. */
+	{ ROPC_OUT_MFA_FAILED, "mfa_failed", PAM_AUTH_ERR, "multi-factor authentication failed", 0 },
 	{ ROPC_OUT_MISCONFIGURED, "misconfigured", PAM_SERVICE_ERR, NULL, 1 },
 	{ ROPC_OUT_UNAVAILABLE, "unavailable", PAM_AUTHINFO_UNAVAIL, NULL, 1 },
 	{ ROPC_OUT_UNRECOGNISED, "unrecognised", PAM_AUTH_ERR, NULL, 1 },
