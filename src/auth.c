@@ -242,7 +242,6 @@ success_key(const struct ropc_settings *s, const char *user)
 {
 	struct ropc_buf b;
 	char *key = mark_key(s, user), num[32], *out = NULL;
-	size_t i;
 
 	if (key == NULL)
 		return NULL;
@@ -262,7 +261,7 @@ success_key(const struct ropc_settings *s, const char *user)
 	    ropc_buf_append_str(&b, s->audience != NULL ? s->audience : "") == 0) {
 		bool ok = true;
 
-		for (i = 0; i < s->n_require_claims && ok; i++)
+		for (size_t i = 0; i < s->n_require_claims && ok; i++)
 			ok = ropc_buf_append_str(&b, "\x1f") == 0 &&
 			     ropc_buf_append_str(&b, s->require_claims[i].name) == 0 &&
 			     ropc_buf_append_str(&b, "=") == 0 &&
@@ -301,9 +300,13 @@ refusal_name(const char *key, char *out, size_t outsize)
 static int
 set_mark(struct ropc_ctx *ctx, const char *name, const char *key, enum ropc_outcome o)
 {
-	size_t klen = strlen(key);
-	struct mark *m = malloc(sizeof(*m) + klen + 1);
+	size_t klen;
+	struct mark *m;
 
+	if (key == NULL)
+		return PAM_SUCCESS;     /* a refused name has no key: nothing to mark */
+	klen = strlen(key);
+	m = malloc(sizeof(*m) + klen + 1);
 	if (m == NULL)
 		return PAM_BUF_ERR;
 	m->outcome = o;
@@ -707,9 +710,6 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 			tell(ctx, a.outcome);
 			goto done;
 		}
-	}
-
-	if (refused_user == NULL) {
 		idp_user = ropc_user_map(ctx->settings->username_format, user);
 		if (idp_user == NULL) {
 			decide(&a, ROPC_OUT_INTERNAL, "out of memory");
