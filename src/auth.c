@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "classify.h"
+#include "breaker.h"
 #include "device.h"
 #include "discovery.h"
 #include "env.h"
@@ -30,6 +31,7 @@
 #include "http.h"
 #include "logging.h"
 #include "options.h"
+#include "offline.h"
 #include "user.h"
 #include "verify.h"
 
@@ -42,6 +44,8 @@ struct attempt {
 	char detail[600];       /* a verdict's detail and libcurl's error */
 	const struct ropc_idp_error *idp;
 	const char *typed;      /* PAM_USER as typed, when not the local name */
+	bool net_down;          /* a token request found no connection or timed out */
+	bool unreachable;       /* the IdP could not be reached or failed: an outage */
 };
 
 static long
@@ -467,6 +471,12 @@ post_token(struct ropc_ctx *ctx, struct attempt *a, struct ropc_buf *body,
 		return -1;
 	}
 	a->http = res.status;
+	a->net_down = res.net == ROPC_NET_CONNECT || res.net == ROPC_NET_TIMEOUT;
+	/* An outage, for the offline cache: no answer, or the IdP failing
+	 * (5xx).  Never an answer that says something (a 4xx, a 429, an
+	 * oversized or malformed 200). */
+	a->unreachable = (res.net != ROPC_NET_OK && res.net != ROPC_NET_TOO_BIG) ||
+			 res.status >= 500;
 	ropc_classify(ctx->settings, &res, v);
 	if (res.net != ROPC_NET_OK && res.error[0] != '\0') {
 		size_t used = strlen(v->detail);
@@ -584,20 +594,148 @@ device_login(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user,
 	frame_detail(a, o == ROPC_OUT_SUCCESS ? "device: " : "", stats);
 }
 
+/* The IdP as the settings name it (before discovery): the key of the
+ * breaker and of the offline cache. */
+static const char *
+idp_name(const struct ropc_settings *s)
+{
+	return s->issuer != NULL ? s->issuer : s->token_endpoint;
+}
+
+/* Fail fast: true (a decided) when the IdP was found down within the
+ * last fail_fast seconds; *probing when this process is the one that
+ * asks it again after the window. */
+static bool
+failing_fast(struct ropc_ctx *ctx, struct attempt *a, bool *probing)
+{
+	time_t since = 0;
+	enum ropc_breaker_state st;
+
+	*probing = false;
+	if (ctx->settings->fail_fast <= 0)
+		return false;
+	st = ropc_breaker_check(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings),
+				ctx->settings->fail_fast, &since);
+	if (st == ROPC_BREAKER_PROBE)
+		*probing = true;
+	if (st != ROPC_BREAKER_OPEN)
+		return false;
+	{
+		char when[64], d[128];
+		struct tm tm;
+
+		if (gmtime_r(&since, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", (long long)since);
+		snprintf(d, sizeof(d), "failing fast since %s: the IdP was not reached", when);
+		decide(a, ROPC_OUT_UNAVAILABLE, d);
+		a->unreachable = true;
+	}
+	return true;
+}
+
+/* After asking: tell the breaker whether the IdP could be reached. */
+static void
+breaker_after(struct ropc_ctx *ctx, const struct attempt *a, bool probing)
+{
+	if (ctx->settings->fail_fast > 0)
+		ropc_breaker_report(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings), a->net_down,
+				    ctx->settings->fail_fast, probing);
+}
+
+/* Outcomes that say the IdP refused the account itself: its offline
+ * entry goes at once. */
+static bool
+account_refused(enum ropc_outcome o)
+{
+	switch (o) {
+	case ROPC_OUT_INVALID_CREDENTIALS:
+	case ROPC_OUT_IDP_UNKNOWN_USER:
+	case ROPC_OUT_LOCKED:
+	case ROPC_OUT_SUSPENDED:
+	case ROPC_OUT_PASSWORD_EXPIRED:
+	case ROPC_OUT_ACCESS_DENIED:
+	case ROPC_OUT_NOT_AUTHORIZED:
+	case ROPC_OUT_IDENTITY_MISMATCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The offline cache, after the IdP answered or could not be reached
+ * (offline_cache = yes, a password login with no second factor): store
+ * on success, forget on an account refusal, answer when unavailable. */
+static void
+offline_step(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user,
+	     const char *password, const struct ropc_verdict *v, const struct ropc_identity *id)
+{
+	const struct ropc_settings *s = ctx->settings;
+	struct ropc_offline_key k = { .user = ctx->user, .idp = idp_name(s),
+				      .client_id = s->client_id != NULL ? s->client_id : "" };
+	struct ropc_offline_rules r = { .now = time(NULL), .ttl = s->offline_ttl,
+					.max_failures = (int)s->offline_max_failures,
+					.lockout = s->offline_lockout,
+					.cost = (int)s->offline_hash_cost };
+	struct json_object *rec = NULL;
+	char why[300], d[600];
+	long age = 0;
+
+	if (!s->offline_cache || s->flow != ROPC_FLOW_PASSWORD || s->mfa != ROPC_MFA_DENY ||
+	    s->otp_param != NULL || s->otp_append || password == NULL)
+		return;
+	if (a->outcome == ROPC_OUT_SUCCESS) {
+		rec = ropc_verify_offline_record(&v->tokens, id->claims);
+		(void)ropc_offline_store(ctx, s->cache_dir, &k, password, rec, &r);
+		if (rec != NULL)
+			ropc_json_object_done(rec);
+		return;
+	}
+	if (account_refused(a->outcome)) {
+		(void)ropc_offline_forget(ctx, s->cache_dir, &k);
+		return;
+	}
+	/* Only in an outage: never after an answer of the IdP. */
+	if (a->outcome != ROPC_OUT_UNAVAILABLE || !a->unreachable)
+		return;
+	switch (ropc_offline_check(ctx, s->cache_dir, &k, password, &r, &rec, &age, why,
+				   sizeof(why))) {
+	case ROPC_OFFLINE_OK: {
+		enum ropc_outcome o = ropc_verify_offline(ctx, rec, idp_user, d, sizeof(d));
+
+		if (o == ROPC_OUT_SUCCESS) {
+			snprintf(d, sizeof(d), "offline: the entry is %ld s old; %.400s", age,
+				 a->detail);
+			decide(a, ROPC_OUT_OFFLINE_SUCCESS, d);
+		} else {
+			decide(a, o, d);
+		}
+		break;
+	}
+	case ROPC_OFFLINE_REFUSED:
+		snprintf(d, sizeof(d), "offline: %.250s; %.300s", why, a->detail);
+		decide(a, ROPC_OUT_OFFLINE_REFUSED, d);
+		break;
+	default:
+		break;
+	}
+	if (rec != NULL)
+		json_object_put(rec);
+}
+
 /* Discovery (with issuer): fills the endpoints in.  0, or -1 decided
- * (unavailable is remembered like the token endpoint's). */
+ * (the caller remembers an unavailable IdP like the token endpoint's). */
 static int
-resolve(struct ropc_ctx *ctx, struct attempt *a, const char *refusal, const char *key)
+resolve(struct ropc_ctx *ctx, struct attempt *a)
 {
 	char why[300] = "";
 	enum ropc_discovery_rc drc = ropc_discovery_resolve(ctx, why, sizeof(why));
 
 	if (drc == ROPC_DISCOVERY_OK)
 		return 0;
-	decide(a, drc == ROPC_DISCOVERY_UNAVAILABLE ? ROPC_OUT_UNAVAILABLE : ROPC_OUT_MISCONFIGURED,
+	decide(a, drc == ROPC_DISCOVERY_MISCONFIGURED ? ROPC_OUT_MISCONFIGURED : ROPC_OUT_UNAVAILABLE,
 	       why);
-	if (account_level(a->outcome))
-		(void)set_mark(ctx, refusal, key, a->outcome);
+	a->unreachable = drc == ROPC_DISCOVERY_UNREACHABLE;
 	return -1;
 }
 
@@ -615,6 +753,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	struct ropc_identity id = { NULL, NULL };
 	char refusal[sizeof(ROPC_DATA_REFUSAL) + (size_t)2 * EVP_MAX_MD_SIZE + 2];
 	int rc, remembered;
+	bool probing = false;
 
 	memset(&v, 0, sizeof(v));
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
@@ -726,16 +865,25 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 			struct ropc_device_stats st;
 			char detail[500];
 
-			if (resolve(ctx, &a, refusal, key) == 0)
+			if (resolve(ctx, &a) == 0)
 				(void)ropc_device_login(ctx, &v, &st, true, detail, sizeof(detail));
 			decide(&a, ROPC_OUT_UNKNOWN_USER, refused_user);
 			a.code = ropc_outcome_info(ROPC_OUT_UNKNOWN_USER)->pam_code;
 			goto done;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &a.start);
-		if (resolve(ctx, &a, refusal, key) < 0)
-			goto done;
+		if (failing_fast(ctx, &a, &probing)) {
+			goto asked;
+		} else if (resolve(ctx, &a) < 0) {
+			if (probing) {
+				a.net_down = a.unreachable;     /* not reached: still open */
+				breaker_after(ctx, &a, probing);
+			}
+			goto asked;
+		}
 		device_login(ctx, &a, idp_user, &v, &id);
+		if (probing)
+			breaker_after(ctx, &a, probing);
 		goto asked;
 	}
 
@@ -797,25 +945,47 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	/* Steps 4 and 5: ask, classify.  elapsed_ms is the IdP's time, not
 	 * the person's typing. */
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
-	if (resolve(ctx, &a, refusal, key) < 0)
-		goto done;
-	ask_idp(ctx, &a, idp_user, password,
-		ctx->settings->otp_param != NULL ? code : NULL, &v, &id);
-	if (code != NULL)
-		frame_detail(&a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ", "");
-	/* MFA required after a correct password: a step, not a refusal. */
-	if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_OTP &&
-	    v.idp.mfa_token[0] != '\0')
-		mfa_otp(ctx, &a, idp_user, &v, &id);
-	else if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
-		device_login(ctx, &a, idp_user, &v, &id);
+	if (!failing_fast(ctx, &a, &probing) && resolve(ctx, &a) == 0) {
+		ask_idp(ctx, &a, idp_user, password,
+			ctx->settings->otp_param != NULL ? code : NULL, &v, &id);
+		breaker_after(ctx, &a, probing);
+		if (code != NULL)
+			frame_detail(&a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ",
+				     "");
+		/* MFA required after a correct password: a step, not a refusal. */
+		if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_OTP &&
+		    v.idp.mfa_token[0] != '\0')
+			mfa_otp(ctx, &a, idp_user, &v, &id);
+		else if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
+			device_login(ctx, &a, idp_user, &v, &id);
+	} else if (probing) {
+		a.net_down = a.unreachable;     /* discovery did not reach the IdP */
+		breaker_after(ctx, &a, probing);
+	}
+	offline_step(ctx, &a, idp_user, password, &v, &id);
 asked:
 	tell(ctx, a.outcome);
 	if (account_level(a.outcome) &&
 	    !(a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa != ROPC_MFA_DENY))
 		(void)set_mark(ctx, refusal, key, a.outcome);
 
-	/* Step 6: hand the tokens and the verified identity to the session. */
+	/* Step 6: hand the tokens and the verified identity to the session;
+	 * after an offline login, no token, and OFFLINE=1. */
+	if (a.outcome == ROPC_OUT_OFFLINE_SUCCESS) {
+		rc = akey != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+		if (rc == PAM_SUCCESS && ctx->settings->export_token)
+			rc = remember_prefix(ctx);
+		if (rc == PAM_SUCCESS)
+			rc = ropc_env_export_offline(ctx);
+		if (rc == PAM_SUCCESS)
+			rc = set_mark(ctx, ROPC_DATA_USER, akey, ROPC_OUT_OFFLINE_SUCCESS);
+		if (rc != PAM_SUCCESS) {
+			ropc_env_clear(ctx, ctx->settings->env_prefix);
+			(void)pam_set_data(ctx->pamh, ROPC_DATA_USER, NULL, NULL);
+			decide(&a, ROPC_OUT_INTERNAL, "cannot store the offline login in the handle");
+			a.code = rc;
+		}
+	}
 	if (a.outcome == ROPC_OUT_SUCCESS) {
 		rc = akey != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 		if (rc == PAM_SUCCESS && ctx->settings->export_token)

@@ -519,3 +519,68 @@ out:
 	free(p);
 	return rc;
 }
+
+int
+ropc_cache_remove(struct ropc_ctx *ctx, const char *dir, const char *kind,
+		  const char *key)
+{
+	char why[WHY_SIZE];
+	struct paths *p;
+	int dfd, rc = -1;
+
+	if (geteuid() != 0) {
+		ropc_debug(ctx, "cache: not removing the %s entry: not running as root",
+			   kind != NULL ? kind : "(none)");
+		return -1;
+	}
+	p = malloc(sizeof(*p));
+	if (p == NULL) {
+		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
+		return -1;
+	}
+	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
+		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
+			 why);
+		goto out;
+	}
+	if (dirs_ok(p, why, sizeof(why)) < 0) {
+		int e = errno;
+
+		if (e == ENOENT && nothing_there(p)) {
+			ropc_debug(ctx, "cache: no %s directory in %s: nothing to remove", kind,
+				   p->dir);
+			rc = 0;
+			goto out;
+		}
+		report(ctx, e, "cache: %s is not used: %s", p->dir, why);
+		goto out;
+	}
+	/* unlink removes the name, whatever it is (a link included), and
+	 * follows nothing; a directory at the name is refused (EISDIR). */
+	if (unlink(p->entry) != 0) {
+		if (errno == ENOENT) {
+			ropc_debug(ctx, "cache: no %s entry %s to remove", kind, p->entry);
+			rc = 0;
+		} else {
+			ropc_log(ctx, LOG_WARNING, "cache: cannot remove %s: %s", p->entry,
+				 strerror(errno));
+		}
+		goto out;
+	}
+	/* Make the removal durable, as a write's rename is: a forgotten
+	 * entry must not come back after a crash. */
+	dfd = open(p->kdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		ropc_log(ctx, LOG_WARNING, "cache: %s removed, but cannot fsync %s: %s", p->entry,
+			 p->kdir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	close(dfd);
+	ropc_debug(ctx, "cache: removed %s", p->entry);
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}

@@ -6,7 +6,9 @@
  *   cache_dir/                 root, mode 0700
  *     discovery/<hash>.json    OpenID Connect discovery documents
  *     jwks/<hash>.json         JWK sets
- *     (later kinds: one subdirectory each, e.g. offline/)
+ *     offline/<hash>.json      offline credentials (offline.h), and
+ *     offline/<hash>.lock      their lock files
+ *     (later kinds: one subdirectory each)
  *
  * <hash> is the hex SHA-256 of the entry's key (the URL), so no name from
  * outside becomes a file name.  Entries are written to a temporary file in
@@ -55,6 +57,17 @@ ROPC_HIDDEN int ropc_cache_write(struct ropc_ctx *ctx, const char *dir, const ch
  */
 ROPC_HIDDEN int ropc_cache_touch(struct ropc_ctx *ctx, const char *dir, const char *kind,
 				 const char *key);
+
+/*
+ * Remove the entry of key in kind under dir (unlink; a link is removed,
+ * never followed), after the same directory checks as the other
+ * functions.  0 when it was removed or there was none (no entry, no kind
+ * subdirectory, no cache directory); -1 when the directory or the entry
+ * cannot be used or unlink fails (logged at LOG_WARNING), or when the
+ * effective uid is not 0 (logged at LOG_DEBUG only).
+ */
+ROPC_HIDDEN int ropc_cache_remove(struct ropc_ctx *ctx, const char *dir, const char *kind,
+				  const char *key);
 
 /* The file name of key's entry (hex SHA-256 and ".json") into out; 0 or -1. */
 ROPC_HIDDEN int ropc_cache_name(const char *key, char *out, size_t outsize);

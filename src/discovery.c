@@ -124,6 +124,8 @@ ropc_discovery_resolve(struct ropc_ctx *ctx, char *why, size_t whysize)
 		break;
 	case -2:
 		return ROPC_DISCOVERY_MISCONFIGURED;
+	case -3:
+		return ROPC_DISCOVERY_UNREACHABLE;
 	default:
 		return ROPC_DISCOVERY_UNAVAILABLE;
 	}

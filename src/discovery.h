@@ -12,6 +12,7 @@
 enum ropc_discovery_rc {
 	ROPC_DISCOVERY_OK = 0,
 	ROPC_DISCOVERY_UNAVAILABLE,     /* no document (and no usable cached copy) */
+	ROPC_DISCOVERY_UNREACHABLE,     /* the same, because the IdP is down (an outage) */
 	ROPC_DISCOVERY_MISCONFIGURED,   /* another issuer, or an endpoint missing or bad */
 };
 

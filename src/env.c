@@ -55,7 +55,7 @@ ropc_env_clear(struct ropc_ctx *ctx, const char *prefix)
 	static const char *const names[] = {
 		ROPC_ENV_ACCESS_TOKEN, ROPC_ENV_TOKEN_TYPE, ROPC_ENV_EXPIRES_AT,
 		ROPC_ENV_SCOPE, ROPC_ENV_ID_TOKEN, ROPC_ENV_REFRESH_TOKEN, ROPC_ENV_USER,
-		ROPC_ENV_SUB,
+		ROPC_ENV_SUB, ROPC_ENV_OFFLINE,
 	};
 	char var[128], claim[128], **list;
 	size_t i, clen;
@@ -147,4 +147,13 @@ ropc_env_export(struct ropc_ctx *ctx, const struct ropc_tokens *t, time_t now)
 	if (rc == PAM_SUCCESS && s->export_refresh_token && t->refresh_token != NULL)
 		rc = put(ctx, ROPC_ENV_REFRESH_TOKEN, t->refresh_token);
 	return rc;
+}
+
+int
+ropc_env_export_offline(struct ropc_ctx *ctx)
+{
+	if (!ctx->settings->export_token)
+		return PAM_SUCCESS;
+	return put(ctx, ROPC_ENV_USER, ctx->user) == PAM_SUCCESS
+	       ? put(ctx, ROPC_ENV_OFFLINE, "1") : PAM_BUF_ERR;
 }

@@ -20,6 +20,7 @@
 #define ROPC_ENV_REFRESH_TOKEN "REFRESH_TOKEN"
 #define ROPC_ENV_USER "USER"          /* the local user the token was issued for */
 #define ROPC_ENV_SUB "SUB"            /* the verified subject (token_check) */
+#define ROPC_ENV_OFFLINE "OFFLINE"    /* "1" after an offline login */
 #define ROPC_ENV_CLAIM "CLAIM_"       /* export_claims: CLAIM_<NAME> */
 
 /* prefix + name into out; 0, or -1 when it does not fit. */
@@ -42,6 +43,10 @@ struct json_object;
  * be a variable's value is skipped.  Returns a PAM code. */
 ROPC_HIDDEN int ropc_env_export_identity(struct ropc_ctx *ctx, const char *sub,
 					 struct json_object *claims);
+
+/* After an offline login: <prefix>USER and <prefix>OFFLINE=1, no token
+ * (nothing with export_token=no).  Returns a PAM code. */
+ROPC_HIDDEN int ropc_env_export_offline(struct ropc_ctx *ctx);
 
 /* Put the tokens into the PAM environment as the settings say (nothing
  * with export_token=no).  now is the time the answer arrived, for

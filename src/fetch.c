@@ -149,5 +149,5 @@ ropc_fetch_doc(struct ropc_ctx *ctx, const char *kind, const char *url, size_t m
 		return 0;
 	}
 	free(cached);
-	return refused ? -2 : -1;
+	return refused ? -2 : transient ? -3 : -1;
 }

@@ -26,7 +26,9 @@ enum ropc_fetch_source {
  * it refuses is never cached, and a cached copy it refuses is ignored.
  * Returns 0 with *data (*len bytes, NUL-terminated;
  * free it) and *source; -1 with why when the document is unavailable; -2
- * when it arrived and valid refused it (and no cached copy serves).
+ * when it arrived and valid refused it; -3 when the IdP could not be
+ * reached or failed (no connection, timeout, 5xx, 429) and no cached copy
+ * serves.
  * *age is the age in seconds of what is returned (0 when fetched now).
  */
 /* A check of a document's content (the discovery document's issuer, a

@@ -48,6 +48,7 @@ enum opt_type {
 	OPT_ALGS,           /* a list of JWS algorithms */
 	OPT_MFA,            /* deny | otp | device */
 	OPT_FLOW,           /* password | device */
+	OPT_NUMBER,         /* a whole number from min to max */
 	OPT_ERROR_MAP,      /* repeatable outcome:text */
 };
 
@@ -118,6 +119,12 @@ static const struct opt_def options[] = {
 	{ "otp_separator", OPT_STRING, OFF(otp_separator), check_separator, 0, 0 },
 	{ "device_qr", OPT_BOOL, OFF(device_qr), NULL, 0, 0 },
 	{ "device_timeout", OPT_SECONDS, OFF(device_timeout), NULL, 10, 900 },
+	{ "offline_cache", OPT_BOOL, OFF(offline_cache), NULL, 0, 0 },
+	{ "offline_ttl", OPT_NUMBER, OFF(offline_ttl), NULL, 60, 31536000 },
+	{ "offline_max_failures", OPT_NUMBER, OFF(offline_max_failures), NULL, 1, 100 },
+	{ "offline_lockout", OPT_NUMBER, OFF(offline_lockout), NULL, 0, 86400 },
+	{ "offline_hash_cost", OPT_NUMBER, OFF(offline_hash_cost), NULL, 1, 11 },
+	{ "fail_fast", OPT_NUMBER, OFF(fail_fast), NULL, 0, 3600 },
 	{ "require_local_user", OPT_BOOL, OFF(require_local_user), NULL, 0, 0 },
 	{ "minimum_uid", OPT_UID, OFF(minimum_uid), NULL, 0, 0 },
 	{ "timeout", OPT_SECONDS, OFF(timeout), NULL, 1, 300 },
@@ -747,7 +754,7 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
       const char *key, size_t keylen, const char *value)
 {
 	const struct opt_def *o = find_option(key, keylen);
-	char where[300];
+	char where[300], numwhy[80];
 	const char *why = NULL;
 	char *base = (char *)s;
 
@@ -866,6 +873,13 @@ apply(struct ropc_ctx *ctx, struct ropc_settings *s, struct source *src,
 	case OPT_BOOL:
 		if (parse_bool(value, (bool *)(void *)(base + o->offset)) < 0)
 			why = "must be yes or no";
+		break;
+	case OPT_NUMBER:
+		if (parse_seconds(value, o->min, o->max, (long *)(void *)(base + o->offset)) < 0) {
+			snprintf(numwhy, sizeof(numwhy), "must be a whole number from %ld to %ld",
+				 o->min, o->max);
+			why = numwhy;
+		}
 		break;
 	case OPT_UID:
 		if (parse_uid(value, (unsigned long *)(void *)(base + o->offset)) < 0)
@@ -1121,6 +1135,11 @@ check_mfa(struct ropc_ctx *ctx, const struct ropc_settings *s)
 				 "twice", s->otp_param);
 			rc = -1;
 		}
+	if (s->offline_cache && (s->mfa != ROPC_MFA_DENY || device || s->otp_param != NULL ||
+				 s->otp_append))
+		ropc_log(ctx, LOG_WARNING,
+			 "config: offline_cache is not used with a second factor (a cached password "
+			 "is one factor)");
 	if (s->otp_separator != NULL && !s->otp_append)
 		ropc_log(ctx, LOG_WARNING, "config: otp_separator is set but otp_append is not");
 	return rc;
@@ -1265,6 +1284,11 @@ settings_new(void)
 	s->cache_ttl = 3600;
 	s->device_qr = true;
 	s->device_timeout = 120;
+	s->offline_ttl = 604800;
+	s->offline_max_failures = 5;
+	s->offline_lockout = 300;
+	s->offline_hash_cost = 5;
+	s->fail_fast = 30;
 	for (i = 0; i < ROPC_JWS_ALG_COUNT; i++)
 		s->allowed_algs[i] = true;
 	s->timeout = 10;

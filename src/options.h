@@ -107,6 +107,13 @@ struct ropc_settings {
 	char *otp_separator;
 	bool device_qr;
 	long device_timeout;         /* seconds */
+	/* Outages (offline.c, breaker.c). */
+	bool offline_cache;
+	long offline_ttl;            /* seconds after the last online success */
+	long offline_max_failures;
+	long offline_lockout;        /* seconds */
+	long offline_hash_cost;      /* yescrypt cost */
+	long fail_fast;              /* seconds; 0: off */
 	/* Who may ask. */
 	bool require_local_user;
 	unsigned long minimum_uid;   /* local users below it: PAM_IGNORE */

@@ -36,6 +36,8 @@ static const struct ropc_outcome_info outcomes[ROPC_OUT_COUNT] = {
 		"not allowed to use this service", LOG_NOTICE },
 	[ROPC_OUT_MFA_FAILED] = { "mfa_failed", PAM_AUTH_ERR,
 		"multi-factor authentication failed", LOG_NOTICE },
+	[ROPC_OUT_OFFLINE_SUCCESS] = { "offline_success", PAM_SUCCESS, NULL, LOG_NOTICE },
+	[ROPC_OUT_OFFLINE_REFUSED] = { "offline_refused", PAM_AUTH_ERR, NULL, LOG_NOTICE },
 	[ROPC_OUT_MISCONFIGURED] = { "misconfigured", PAM_SERVICE_ERR, NULL, LOG_ERR },
 	[ROPC_OUT_UNAVAILABLE] = { "unavailable", PAM_AUTHINFO_UNAVAIL, NULL, LOG_ERR },
 	[ROPC_OUT_UNRECOGNISED] = { "unrecognised", PAM_AUTH_ERR, NULL, LOG_WARNING },
@@ -67,6 +69,8 @@ ropc_outcome_from_name(const char *name)
 	case ROPC_OUT_IDENTITY_MISMATCH:    /* never by an IdP's error text */
 	case ROPC_OUT_NOT_AUTHORIZED:
 	case ROPC_OUT_MFA_FAILED:
+	case ROPC_OUT_OFFLINE_SUCCESS:
+	case ROPC_OUT_OFFLINE_REFUSED:
 	case ROPC_OUT_INTERNAL:
 	case ROPC_OUT_COUNT:
 		return -1;

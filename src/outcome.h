@@ -24,6 +24,8 @@ enum ropc_outcome {
 	ROPC_OUT_IDENTITY_MISMATCH, /* username_claim missing or not the name sent */
 	ROPC_OUT_NOT_AUTHORIZED,    /* a required scope, group or claim is missing */
 	ROPC_OUT_MFA_FAILED,        /* a wrong or expired code, a device approval denied or late */
+	ROPC_OUT_OFFLINE_SUCCESS,   /* the IdP unavailable, the offline cache says yes */
+	ROPC_OUT_OFFLINE_REFUSED,   /* the IdP unavailable, the offline cache says no */
 	ROPC_OUT_MISCONFIGURED,
 	ROPC_OUT_UNAVAILABLE,
 	ROPC_OUT_UNRECOGNISED,

@@ -507,3 +507,55 @@ ropc_verify(struct ropc_ctx *ctx, const struct ropc_tokens *t, const char *idp_u
 	id->claims = claims;
 	return ROPC_OUT_SUCCESS;
 }
+
+struct json_object *
+ropc_verify_offline_record(const struct ropc_tokens *t, struct json_object *claims)
+{
+	struct json_object *rec = json_object_new_object(), *copy = NULL;
+
+	if (rec == NULL)
+		return NULL;
+	if (claims != NULL && (json_object_deep_copy(claims, &copy, NULL) != 0 ||
+			       json_object_object_add(rec, "claims", copy) != 0)) {
+		json_object_put(copy);
+		json_object_put(rec);
+		return NULL;
+	}
+	if (t->scope != NULL &&
+	    json_object_object_add(rec, "scope", json_object_new_string(t->scope)) != 0) {
+		json_object_put(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+enum ropc_outcome
+ropc_verify_offline(struct ropc_ctx *ctx, struct json_object *rec, const char *idp_user,
+		    char *detail, size_t n)
+{
+	const struct ropc_settings *s = ctx->settings;
+	struct ropc_tokens t;
+	struct json_object *claims = NULL, *v;
+
+	memset(&t, 0, sizeof(t));
+	t.expires_in = -1;
+	if (rec != NULL && json_object_object_get_ex(rec, "scope", &v) &&
+	    json_object_is_type(v, json_type_string))
+		t.scope = (char *)json_object_get_string(v);   /* read only */
+	if (rec != NULL && json_object_object_get_ex(rec, "claims", &v) &&
+	    json_object_is_type(v, json_type_object))
+		claims = v;
+	if (s->token_check == ROPC_CHECK_NONE) {
+		char why[300];
+
+		if (s->require_scope != NULL &&
+		    ropc_claims_scopes(NULL, t.scope, s->scope, s->require_scope, why,
+				       sizeof(why)) < 0)
+			return refuse(ROPC_OUT_NOT_AUTHORIZED, detail, n, "require_scope: ", why);
+		return ROPC_OUT_SUCCESS;
+	}
+	if (claims == NULL)
+		return refuse(ROPC_OUT_TOKEN_INVALID, detail, n, "",
+			      "offline: the entry holds no verified claims");
+	return authorize(ctx, &t, claims, idp_user, detail, n);
+}

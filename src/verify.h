@@ -32,4 +32,16 @@ ROPC_HIDDEN enum ropc_outcome ropc_verify(struct ropc_ctx *ctx, const struct rop
 
 ROPC_HIDDEN void ropc_identity_free(struct ropc_identity *id);
 
+/* What an offline entry keeps of an online success: the verified claims
+ * (a copy; may be NULL) and the answer's scope.  A new object, or NULL. */
+ROPC_HIDDEN struct json_object *ropc_verify_offline_record(const struct ropc_tokens *t,
+							   struct json_object *claims);
+
+/* The rules (username_claim, require_scope, allowed_groups, require_claim)
+ * checked offline against a record of ropc_verify_offline_record: the
+ * same outcomes as ropc_verify, with detail. */
+ROPC_HIDDEN enum ropc_outcome ropc_verify_offline(struct ropc_ctx *ctx, struct json_object *rec,
+						  const char *idp_user, char *detail,
+						  size_t detailsize);
+
 #endif

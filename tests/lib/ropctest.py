@@ -228,6 +228,11 @@ class Pam:
         name = "ropc-test-%d" % self.count
         with open(os.path.join(self.svcdir, name), "w") as f:
             for l in lines:
+                # The fail-fast breaker is shared by every process on the
+                # host (/run/pam_ropc): a case must see its own IdP, not a
+                # window an earlier case opened.  Off unless a line says.
+                if " MODULE" in l and "fail_fast=" not in l:
+                    l += " fail_fast=0"
                 f.write(l.replace("SET_ITEMS", SET_ITEMS).replace("MODULE", MODULE) + "\n")
         return name
 

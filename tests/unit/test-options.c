@@ -1133,6 +1133,31 @@ test_mfa_keys(void)
 	arg_rc("device_qr=maybe", PAM_SERVICE_ERR, "device_qr must be yes or no");
 }
 
+/* Outages (issue: outages): the offline cache and fail fast. */
+static void
+test_outage_keys(void)
+{
+	const char *conf = put("outage.conf", base, 0644);
+
+	CHECK_INT(load(conf, (const char *)NULL), PAM_SUCCESS, "base config loads");
+	CHECK(S != NULL && !S->offline_cache && S->offline_ttl == 604800 &&
+	      S->offline_max_failures == 5 && S->offline_lockout == 300 &&
+	      S->offline_hash_cost == 5 && S->fail_fast == 30,
+	      "offline cache off, ttl 7 days, 5 failures, 300 s lockout, cost 5, fail_fast 30");
+	CHECK_INT(load(conf, "offline_cache=yes", "offline_ttl=60", "offline_max_failures=1",
+		       "offline_lockout=0", "offline_hash_cost=11", "fail_fast=0",
+		       (const char *)NULL), PAM_SUCCESS, "every outage key at its bound loads");
+	CHECK(S != NULL && S->offline_cache && S->offline_ttl == 60 && S->fail_fast == 0 &&
+	      S->offline_hash_cost == 11, "the outage keys are stored");
+	arg_rc("offline_ttl=59", PAM_SERVICE_ERR, "offline_ttl under a minute refused");
+	CHECK(logged(LOG_ERR, "must be a whole number from 60 to 31536000"),
+	      "offline_ttl: LOG_ERR gives the range");
+	arg_rc("offline_max_failures=0", PAM_SERVICE_ERR, "offline_max_failures=0 refused");
+	arg_rc("offline_hash_cost=12", PAM_SERVICE_ERR, "offline_hash_cost over 11 refused");
+	arg_rc("fail_fast=3601", PAM_SERVICE_ERR, "fail_fast over an hour refused");
+	arg_rc("fail_fast=-1", PAM_SERVICE_ERR, "a negative fail_fast refused");
+}
+
 int
 main(void)
 {
@@ -1152,6 +1177,7 @@ main(void)
 	test_minimum_uid();
 	test_identity_keys();
 	test_mfa_keys();
+	test_outage_keys();
 	test_malformed();
 	test_error_map_lists();
 	test_duplicates();

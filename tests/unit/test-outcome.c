@@ -47,6 +47,9 @@ static const struct row table[] = {
 	  "not allowed to use this service", 0 },
 	/* A second factor that failed (issue: MFA): never mappable. */
 	{ ROPC_OUT_MFA_FAILED, "mfa_failed", PAM_AUTH_ERR, "multi-factor authentication failed", 0 },
+	/* The offline cache (issue: outages): never mappable. */
+	{ ROPC_OUT_OFFLINE_SUCCESS, "offline_success", PAM_SUCCESS, NULL, 0 },
+	{ ROPC_OUT_OFFLINE_REFUSED, "offline_refused", PAM_AUTH_ERR, NULL, 0 },
 	{ ROPC_OUT_MISCONFIGURED, "misconfigured", PAM_SERVICE_ERR, NULL, 1 },
 	{ ROPC_OUT_UNAVAILABLE, "unavailable", PAM_AUTHINFO_UNAVAIL, NULL, 1 },
 	{ ROPC_OUT_UNRECOGNISED, "unrecognised", PAM_AUTH_ERR, NULL, 1 },
