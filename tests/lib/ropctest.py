@@ -210,7 +210,8 @@ class Pam:
         self.dir = os.path.join(workdir, "pam")
         self.svcdir = os.path.join(self.dir, "services")
         os.makedirs(self.svcdir, exist_ok=True)
-        self.count = 0
+        self.count = 0      # files written (names of configs and services)
+        self.runs = 0       # PAM applications run (what the sanitizer checks count)
 
     def config(self, text, mode=0o600, name=None):
         """Write a config file (root-owned as the tests run as root)."""
@@ -298,6 +299,7 @@ class Pam:
         stdin = b"".join((a.encode("utf-8") if isinstance(a, str) else a) + b"\n"
                          for a in answers)
         cmd = list(wrapper) + [PAMDRIVE, "--service", service, "--user", user] + list(args)
+        self.runs += 1
         t0 = time.monotonic()
         p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout,
                            env=self.env(extra_env))

@@ -404,9 +404,9 @@ def main():
         s.run(["deny", "mfa_otp", "not_remembered", "otp_param", "otp_append", "device",
                "slow_down", "flow_device", "qr", "config", "probing", "device_deadline"])
         if os.environ.get("ROPC_SANITIZE") == "1":
-            t.ok(not s.pam.sanitizer_reports and s.pam.count > 10,
+            t.ok(not s.pam.sanitizer_reports and s.pam.runs > 10,
                  "AddressSanitizer/UBSan/LeakSanitizer: no report in %d PAM runs"
-                 % s.pam.count, "\n\n".join("%s:\n%s" % r for r in s.pam.sanitizer_reports[:3]))
+                 % s.pam.runs, "\n\n".join("%s:\n%s" % r for r in s.pam.sanitizer_reports[:3]))
     finally:
         if s is not None:
             s.idp.stop()

@@ -1377,9 +1377,9 @@ def main():
                    "ca_store", "error_bearing_200"] +
                   ([] if sanitize else ["lingering"]))
         if os.environ.get("ROPC_SANITIZE") == "1":
-            t.ok(not s.pam.sanitizer_reports and s.pam.count > 50,
+            t.ok(not s.pam.sanitizer_reports and s.pam.runs > 50,
                  "AddressSanitizer/UBSan/LeakSanitizer: no report in %d PAM runs"
-                 % s.pam.count, "\n\n".join("%s:\n%s" % r for r in s.pam.sanitizer_reports[:3]))
+                 % s.pam.runs, "\n\n".join("%s:\n%s" % r for r in s.pam.sanitizer_reports[:3]))
     finally:
         if s is not None:
             s.idp.stop()
