@@ -286,29 +286,6 @@ tmp_name(struct paths *p, const char *what, char *why, size_t whysize)
 	return 0;
 }
 
-/* Write all of data to fd; 0, or -1 with errno. */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Create path anew (never through a link, never over anything), mode 0600,
  * holding text.  0; or -1 with errno (EEXIST: something is there) and why.
@@ -326,7 +303,7 @@ create_file(const char *path, const char *text, bool sync, char *why, size_t why
 		return -1;
 	}
 	/* Whatever the umask: the reader wants 0600 and root as owner. */
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
+	if (fchmod(fd, 0600) != 0 || ropc_write_all(fd, text, strlen(text)) != 0 ||
 	    (sync && fsync(fd) != 0)) {
 		e = errno;
 		snprintf(why, whysize, "cannot write %s: %s", path, strerror(e));

@@ -309,29 +309,6 @@ make_dir(const char *path, char *why, size_t whysize)
 	return -1;
 }
 
-/* Write all of data to fd; 0, or -1 with errno. */
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /* Create a new temporary file beside the entry (its name into tmp), never
  * through a link; the descriptor, or -1 with why. */
 static int
@@ -424,7 +401,7 @@ ropc_cache_write(struct ropc_ctx *ctx, const char *dir, const char *kind,
 		tmp[0] = '\0';
 		goto out;
 	}
-	if (write_all(fd, data, len) != 0) {
+	if (ropc_write_all(fd, data, len) != 0) {
 		snprintf(why, sizeof(why), "cannot write %s: %s", tmp, strerror(errno));
 		goto fail;
 	}

@@ -9,6 +9,7 @@
  * or '\' (it is shown in double quotes).
  */
 #include "jws.h"
+#include "response.h"
 #include "user.h"
 
 #include <limits.h>
@@ -27,7 +28,6 @@
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
-#define JWS_JSON_DEPTH 16
 /* The largest signature: RSA with an 8192-bit modulus. */
 #define JWS_MAX_SIG ((size_t)1024)
 /* The longest "alg" that a reason may quote. */
@@ -196,104 +196,52 @@ bad:
 
 /* ---- strict JSON -------------------------------------------------------- */
 
-/* Wipe every string in o in place (as response.c does), so that claims do
- * not outlive the tree in freed memory.  Bounded: the tokener refuses
- * trees deeper than JWS_JSON_DEPTH. */
-static void
-wipe_json(struct json_object *o, int depth) /* NOLINT(misc-no-recursion) */
-{
-	if (o == NULL || depth > JWS_JSON_DEPTH + 1)
-		return;
-	switch (json_object_get_type(o)) {
-	case json_type_string:
-		ropc_wipe((char *)json_object_get_string(o),
-			  (size_t)json_object_get_string_len(o));
-		break;
-	case json_type_object: {
-		json_object_object_foreach(o, key, val) {
-			(void)key;
-			wipe_json(val, depth + 1);
-		}
-		break;
-	}
-	case json_type_array: {
-		size_t i, n = json_object_array_length(o);
-
-		for (i = 0; i < n; i++)
-			wipe_json(json_object_array_get_idx(o, i), depth + 1);
-		break;
-	}
-	default:
-		break;
-	}
-}
-
 static void
 json_done(struct json_object *o)
 {
-	wipe_json(o, 0);
-	json_object_put(o);
+	ropc_json_object_done(o);
 }
 
 /*
- * The decoded segment buf (len bytes) as exactly one JSON object: valid
- * UTF-8, nesting at most JWS_JSON_DEPTH, strict syntax, nothing but JSON
- * white space after it.  what names the segment in why.  Duplicate member
- * names leave the last one (json-c), which RFC 7515 §4 allows.
+ * The decoded segment buf (len bytes) as exactly one JSON object, by the
+ * project's strict reader (response.h: valid UTF-8, nesting at most
+ * ROPC_JSON_DEPTH, strict syntax, nothing but JSON white space after it).
+ * what names the segment in why.  Duplicate member names leave the last
+ * one (json-c), which RFC 7515 §4 allows.
  */
 static struct json_object *
 strict_object(const unsigned char *buf, size_t len, const char *what, char *why,
 	      size_t whysize)
 {
-	const char *text = (const char *)buf;
-	struct json_tokener *tok;
-	struct json_object *o;
-	enum json_tokener_error err;
-	size_t end;
+	struct ropc_json_fault f;
+	struct json_object *o = ropc_json_strict((const char *)buf, len, &f);
 
-	if (len == 0 || len > INT32_MAX) {
+	switch (f.kind) {
+	case ROPC_JSON_OK:
+		break;
+	case ROPC_JSON_EMPTY:
 		snprintf(why, whysize, "%s is not JSON (empty)", what);
-		return NULL;
-	}
-	if (!ropc_utf8_valid(text, len)) {
+		break;
+	case ROPC_JSON_TOO_LARGE:
+		snprintf(why, whysize, "%s is not JSON (too large)", what);
+		break;
+	case ROPC_JSON_NOT_UTF8:
 		snprintf(why, whysize, "%s is not JSON (not valid UTF-8)", what);
-		return NULL;
-	}
-	tok = json_tokener_new_ex(JWS_JSON_DEPTH);
-	if (tok == NULL) {
+		break;
+	case ROPC_JSON_NOMEM:
 		snprintf(why, whysize, "out of memory");
-		return NULL;
+		break;
+	case ROPC_JSON_SYNTAX:
+		snprintf(why, whysize, "%s is not JSON (%s at byte %zu)", what, f.desc, f.at);
+		break;
+	case ROPC_JSON_TRAILING:
+		snprintf(why, whysize, "%s is not JSON (data after the value at byte %zu)",
+			 what, f.at);
+		break;
+	case ROPC_JSON_NOT_OBJECT:
+		snprintf(why, whysize, "%s is not a JSON object", what);
+		break;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (o == NULL || err != json_tokener_success) {
-		snprintf(why, whysize, "%s is not JSON (%s at byte %zu)", what,
-			 err == json_tokener_continue ? "truncated"
-						      : json_tokener_error_desc(err),
-			 end);
-		json_done(o);
-		o = NULL;
-	} else {
-		/* JSON white space only; strchr would also match a NUL byte. */
-		while (end < len && text[end] != '\0' && strchr(" \t\r\n", text[end]) != NULL)
-			end++;
-		if (end < len) {
-			snprintf(why, whysize, "%s is not JSON (data after the value at byte %zu)",
-				 what, end);
-			json_done(o);
-			o = NULL;
-		} else if (!json_object_is_type(o, json_type_object)) {
-			snprintf(why, whysize, "%s is not a JSON object", what);
-			json_done(o);
-			o = NULL;
-		}
-	}
-	/* The tokener's scratch buffer holds the last string it read. */
-	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
-		ropc_wipe(tok->pb->buf, (size_t)tok->pb->size);
-	json_tokener_free(tok);
 	return o;
 }
 

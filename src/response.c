@@ -4,6 +4,7 @@
 #include "response.h"
 #include "user.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,62 +43,57 @@ wipe_json(struct json_object *o, int depth) /* NOLINT(misc-no-recursion) */
 	}
 }
 
-/*
- * Parse body as exactly one JSON object.  Returns the object (the caller
- * wipes and puts it with json_done) or NULL with why.
- */
-static struct json_object *
-parse_object(const char *body, size_t len, char *why, size_t whysize)
+struct json_object *
+ropc_json_strict(const char *text, size_t len, struct ropc_json_fault *f)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error err;
 	size_t end;
 
+	f->kind = ROPC_JSON_OK;
+	f->desc = "";
+	f->at = 0;
 	if (len == 0) {
-		snprintf(why, whysize, "empty body");
+		f->kind = ROPC_JSON_EMPTY;
 		return NULL;
 	}
 	if (len > INT32_MAX) {
-		snprintf(why, whysize, "body too large");
+		f->kind = ROPC_JSON_TOO_LARGE;
 		return NULL;
 	}
 	/* json-c's own check lets overlong forms and surrogates through. */
-	if (!ropc_utf8_valid(body, len)) {
-		snprintf(why, whysize, "not JSON (not valid UTF-8)");
+	if (!ropc_utf8_valid(text, len)) {
+		f->kind = ROPC_JSON_NOT_UTF8;
 		return NULL;
 	}
 	tok = json_tokener_new_ex(ROPC_JSON_DEPTH);
 	if (tok == NULL) {
-		snprintf(why, whysize, "out of memory");
+		f->kind = ROPC_JSON_NOMEM;
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, body, (int)len);
+	o = json_tokener_parse_ex(tok, text, (int)len);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	if (o == NULL || err != json_tokener_success) {
-		snprintf(why, whysize, "not JSON (%s at byte %zu)",
-			 err == json_tokener_continue ? "truncated"
-						      : json_tokener_error_desc(err),
-			 end);
-		json_object_put(o);
-		o = NULL;
+		f->kind = ROPC_JSON_SYNTAX;
+		f->desc = err == json_tokener_continue ? "truncated" : json_tokener_error_desc(err);
+		f->at = end;
 	} else {
 		/* JSON white space only; strchr would also match a NUL byte. */
-		while (end < len && body[end] != '\0' && strchr(" \t\r\n", body[end]) != NULL)
+		while (end < len && text[end] != '\0' && strchr(" \t\r\n", text[end]) != NULL)
 			end++;
 		if (end < len) {
-			snprintf(why, whysize, "data after the JSON value at byte %zu", end);
-			wipe_json(o, 0);
-			json_object_put(o);
-			o = NULL;
+			f->kind = ROPC_JSON_TRAILING;
+			f->at = end;
 		} else if (!json_object_is_type(o, json_type_object)) {
-			snprintf(why, whysize, "JSON value is not an object");
-			wipe_json(o, 0);
-			json_object_put(o);
-			o = NULL;
+			f->kind = ROPC_JSON_NOT_OBJECT;
 		}
+	}
+	if (f->kind != ROPC_JSON_OK) {
+		ropc_json_object_done(o);
+		o = NULL;
 	}
 	/* The tokener's scratch buffer holds the last string it read. */
 	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
@@ -106,11 +102,48 @@ parse_object(const char *body, size_t len, char *why, size_t whysize)
 	return o;
 }
 
+/*
+ * Parse body as exactly one JSON object.  Returns the object (the caller
+ * wipes and puts it with json_done) or NULL with why.
+ */
+static struct json_object *
+parse_object(const char *body, size_t len, char *why, size_t whysize)
+{
+	struct ropc_json_fault f;
+	struct json_object *o = ropc_json_strict(body, len, &f);
+
+	switch (f.kind) {
+	case ROPC_JSON_OK:
+		break;
+	case ROPC_JSON_EMPTY:
+		snprintf(why, whysize, "empty body");
+		break;
+	case ROPC_JSON_TOO_LARGE:
+		snprintf(why, whysize, "body too large");
+		break;
+	case ROPC_JSON_NOT_UTF8:
+		snprintf(why, whysize, "not JSON (not valid UTF-8)");
+		break;
+	case ROPC_JSON_NOMEM:
+		snprintf(why, whysize, "out of memory");
+		break;
+	case ROPC_JSON_SYNTAX:
+		snprintf(why, whysize, "not JSON (%s at byte %zu)", f.desc, f.at);
+		break;
+	case ROPC_JSON_TRAILING:
+		snprintf(why, whysize, "data after the JSON value at byte %zu", f.at);
+		break;
+	case ROPC_JSON_NOT_OBJECT:
+		snprintf(why, whysize, "JSON value is not an object");
+		break;
+	}
+	return o;
+}
+
 static void
 json_done(struct json_object *o)
 {
-	wipe_json(o, 0);
-	json_object_put(o);
+	ropc_json_object_done(o);
 }
 
 /* The string field name of o, when it is a string without NUL and with
@@ -392,7 +425,8 @@ ropc_json_object_parse(const char *body, size_t len, char *why, size_t whysize)
 void
 ropc_json_object_done(struct json_object *o)
 {
-	json_done(o);
+	wipe_json(o, 0);
+	json_object_put(o);
 }
 
 void

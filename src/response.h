@@ -79,4 +79,29 @@ ROPC_HIDDEN struct json_object *ropc_json_object_parse(const char *body, size_t 
 						       char *why, size_t whysize);
 ROPC_HIDDEN void ropc_json_object_done(struct json_object *o);
 
+/*
+ * The strict reader itself, for callers that word their own errors (the
+ * JWS segments): text must be exactly one JSON object, as above.  Returns
+ * the object, or NULL with what was wrong in *f (desc: json-c's words for
+ * a syntax error; at: the byte offset of a syntax error or of trailing
+ * data).  Every refused tree is wiped before it is freed.
+ */
+enum ropc_json_fault_kind {
+	ROPC_JSON_OK,
+	ROPC_JSON_EMPTY,
+	ROPC_JSON_TOO_LARGE,
+	ROPC_JSON_NOT_UTF8,
+	ROPC_JSON_NOMEM,
+	ROPC_JSON_SYNTAX,
+	ROPC_JSON_TRAILING,
+	ROPC_JSON_NOT_OBJECT,
+};
+struct ropc_json_fault {
+	enum ropc_json_fault_kind kind;
+	const char *desc;
+	size_t at;
+};
+ROPC_HIDDEN struct json_object *ropc_json_strict(const char *text, size_t len,
+						 struct ropc_json_fault *f);
+
 #endif

@@ -300,3 +300,26 @@ fail:
 	errno = EINVAL;
 	return -1;
 }
+
+/* Write all of data to fd; 0, or -1 with errno. */
+int
+ropc_write_all(int fd, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}

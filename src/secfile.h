@@ -56,4 +56,8 @@ ROPC_HIDDEN int ropc_secfile_check_dirs(const char *path, bool include_self,
 ROPC_HIDDEN bool ropc_secfile_mode_ok(unsigned int st_mode,
 				      enum ropc_secfile_mode mode);
 
+/* Write all of data to fd, again after EINTR or a short write: 0, or -1
+ * with errno (EIO for a write that wrote nothing). */
+ROPC_HIDDEN int ropc_write_all(int fd, const char *data, size_t len);
+
 #endif

@@ -42,73 +42,7 @@
 #include "cache.h"
 #include "tap.h"
 
-/* ---- captured log -------------------------------------------------------- */
-
-static char logbuf[64 * 1024];
-static size_t loglen;
-
-typedef void (*vsyslog_fn)(const pam_handle_t *, int, const char *, va_list);
-
-void
-pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt, va_list args)
-{
-	static vsyslog_fn real;
-	char line[2048];
-	va_list copy;
-	int n;
-
-	va_copy(copy, args);
-	vsnprintf(line, sizeof(line), fmt, copy);
-	va_end(copy);
-	n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "<%d>%s\n", priority, line);
-	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
-		loglen += (size_t)n;
-	if (real == NULL)
-		real = (vsyslog_fn)(uintptr_t)dlsym(RTLD_NEXT, "pam_vsyslog");
-	if (real == NULL) {
-		/* The linker dropped libpam (--as-needed); load it. */
-		void *h = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL);
-
-		if (h != NULL)
-			real = (vsyslog_fn)(uintptr_t)dlsym(h, "pam_vsyslog");
-	}
-	if (real != NULL)
-		real(pamh, priority, fmt, args);
-}
-
-static void
-log_reset(void)
-{
-	loglen = 0;
-	logbuf[0] = '\0';
-}
-
-/* How many lines were logged at priority prio (that contain word, when
- * word is not NULL). */
-static int
-count_logged(int prio, const char *word)
-{
-	char tag[16];
-	const char *p = logbuf;
-	int count = 0;
-
-	snprintf(tag, sizeof(tag), "<%d>", prio);
-	while ((p = strstr(p, tag)) != NULL) {
-		const char *end = strchr(p, '\n');
-		char line[2100];
-		size_t n;
-
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p) < sizeof(line) - 1 ? (size_t)(end - p) : sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if (word == NULL || strstr(line, word) != NULL)
-			count++;
-		p = end;
-	}
-	return count;
-}
+#include "logcap.h"
 
 /* ---- a file changed under the reader ------------------------------------ */
 

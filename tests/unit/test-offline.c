@@ -44,84 +44,8 @@
 #include "offline.h"
 #include "tap.h"
 
-/* ---- captured log -------------------------------------------------------- */
-
-static char logbuf[256 * 1024];
-static size_t loglen;
-
-typedef void (*vsyslog_fn)(const pam_handle_t *, int, const char *, va_list);
-
-void
-pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt, va_list args)
-{
-	static vsyslog_fn real;
-	char line[2048];
-	va_list copy;
-	int n;
-
-	va_copy(copy, args);
-	vsnprintf(line, sizeof(line), fmt, copy);
-	va_end(copy);
-	n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "<%d>%s\n", priority, line);
-	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
-		loglen += (size_t)n;
-	if (real == NULL)
-		real = (vsyslog_fn)(uintptr_t)dlsym(RTLD_NEXT, "pam_vsyslog");
-	if (real == NULL) {
-		/* The linker dropped libpam (--as-needed); load it. */
-		void *h = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL);
-
-		if (h != NULL)
-			real = (vsyslog_fn)(uintptr_t)dlsym(h, "pam_vsyslog");
-	}
-	if (real != NULL)
-		real(pamh, priority, fmt, args);
-}
-
-static void
-log_reset(void)
-{
-	loglen = 0;
-	logbuf[0] = '\0';
-}
-
-/* How many lines were logged at priority prio (that contain word, when
- * word is not NULL). */
-static int
-count_logged(int prio, const char *word)
-{
-	char tag[16];
-	const char *p = logbuf;
-	int count = 0;
-
-	snprintf(tag, sizeof(tag), "<%d>", prio);
-	while ((p = strstr(p, tag)) != NULL) {
-		const char *end = strchr(p, '\n');
-		char line[2100];
-		size_t n;
-
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p) < sizeof(line) - 1 ? (size_t)(end - p) : sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if (word == NULL || strstr(line, word) != NULL)
-			count++;
-		p = end;
-	}
-	return count;
-}
-
-/* Lines at LOG_WARNING or worse. */
-static int
-count_warnings(void)
-{
-	int p, n = 0;
-
-	for (p = LOG_EMERG; p <= LOG_WARNING; p++)
-		n += count_logged(p, NULL);
-	return n;
-}
+#define LOGCAP_SIZE (256 * 1024)
+#include "logcap.h"
 
 /* ---- fixtures --------------------------------------------------------------- */
 
@@ -341,7 +265,7 @@ test_round_trip(void)
 	      json_object_array_length(m) == 2, "round trip: the groups array came back");
 	json_object_put(got);
 	got = NULL;
-	CHECK_INT(count_warnings(), 0, "round trip: no warning");
+	CHECK_INT(count_problems(), 0, "round trip: no warning");
 	CHECK(strstr(logbuf, PASSWORD) == NULL && strstr(logbuf, "$y$") == NULL,
 	      "round trip: no password and no hash in the log");
 	CHECK_INT(entry_int(c, &alice, "failures"), 0,
@@ -527,7 +451,7 @@ test_wrong_password(void)
 		  "wrong: the password with a byte less is REFUSED");
 	CHECK_INT(entry_int(c, &alice, "failures"), 4, "wrong: the counter is 4");
 	CHECK_CONTAINS(lastwhy, "failure 4 of 5", "wrong: why counts the failures");
-	CHECK_INT(count_warnings(), 0, "wrong: a mismatch is no warning");
+	CHECK_INT(count_problems(), 0, "wrong: a mismatch is no warning");
 	CHECK(strstr(logbuf, WRONG) == NULL && strstr(logbuf, "$y$") == NULL,
 	      "wrong: no password and no hash in the log");
 	CHECK_INT(check_rc(c, &alice, PASSWORD, T0 + 13), ROPC_OFFLINE_OK,
@@ -629,7 +553,7 @@ test_ttl(void)
 		  "ttl: a wrong password REFUSED too");
 	CHECK_INT(entry_int(c, &alice, "failures"), 1, "ttl: the counters are kept, untouched");
 	CHECK(!is_missing(entry_path(c, &alice)), "ttl: the entry stays");
-	CHECK_INT(count_warnings(), 0, "ttl: no warning");
+	CHECK_INT(count_problems(), 0, "ttl: no warning");
 	r.ttl = 0;
 	r.now = T0;
 	CHECK_INT(check_with(c, &alice, PASSWORD, &r), ROPC_OFFLINE_REFUSED,
@@ -662,7 +586,7 @@ test_forget(void)
 	CHECK_INT(ropc_offline_forget(&ctx, at("never-made"), &alice), 0,
 		  "forget: no cache directory, 0");
 	CHECK(is_missing(at("never-made")), "forget: created no directory");
-	CHECK_INT(count_warnings(), 0, "forget: no warning");
+	CHECK_INT(count_problems(), 0, "forget: no warning");
 
 	/* ropc_cache_remove itself: a directory open to others is refused. */
 	CHECK_INT(store_at(c, &alice, PASSWORD, T0), 0, "remove: stored");
@@ -732,7 +656,7 @@ test_no_entry(void)
 	CHECK_INT(check_rc(c, &alice, PASSWORD, T0), ROPC_OFFLINE_NO_ENTRY,
 		  "no cache directory: NO_ENTRY");
 	CHECK(is_missing(c), "no cache directory: a check creates none");
-	CHECK_INT(count_warnings(), 0, "no cache directory: no warning");
+	CHECK_INT(count_problems(), 0, "no cache directory: no warning");
 	CHECK_INT(store_at(c, &alice, PASSWORD, T0), 0, "no entry: alice stored");
 	CHECK_INT(check_rc(c, &alice, PASSWORD, T0), ROPC_OFFLINE_OK, "no entry: alice OK");
 	log_reset();
@@ -742,7 +666,7 @@ test_no_entry(void)
 		  "no entry: another IdP");
 	CHECK_INT(check_rc(c, &other_client, PASSWORD, T0), ROPC_OFFLINE_NO_ENTRY,
 		  "no entry: another client_id");
-	CHECK_INT(count_warnings(), 0, "no entry: no warning");
+	CHECK_INT(count_problems(), 0, "no entry: no warning");
 	CHECK_CONTAINS(lastwhy, "no offline entry", "no entry: why says so");
 	CHECK_INT(ropc_offline_forget(&ctx, c, &other_user), 0, "no entry: forget of another: 0");
 	{
@@ -789,7 +713,7 @@ malformed(const char *c, const char *what, const char *text)
 	log_reset();
 	CHECK_INT(check_rc(c, &alice, PASSWORD, T0 + 1), ROPC_OFFLINE_NO_ENTRY,
 		  "malformed, %s: NO_ENTRY", what);
-	CHECK(count_warnings() >= 1, "malformed, %s: logged at LOG_WARNING", what);
+	CHECK(count_problems() >= 1, "malformed, %s: logged at LOG_WARNING", what);
 	after = slurp(entry_path(c, &alice));
 	CHECK(before != NULL && after != NULL && strcmp(before, after) == 0,
 	      "malformed, %s: the file is left as it was", what);
@@ -939,7 +863,7 @@ test_malformed(void)
 		log_reset();
 		CHECK_INT(check_rc(c, &alice, PASSWORD, T0 + 1), ROPC_OFFLINE_NO_ENTRY,
 			  "owned by nobody: NO_ENTRY");
-		CHECK(count_warnings() >= 1, "owned by nobody: logged at LOG_WARNING");
+		CHECK(count_problems() >= 1, "owned by nobody: logged at LOG_WARNING");
 	} else {
 		FAIL(2, "chown failed");
 	}
@@ -1117,7 +1041,7 @@ as_nobody(int (*what)(void))
 		    setresuid(65534, 65534, 65534) != 0 || geteuid() != 65534)
 			_exit(255);
 		a = what();
-		if (count_warnings() > 0)
+		if (count_problems() > 0)
 			a |= A_WARNED;
 		_exit(a & 0xff);
 	}

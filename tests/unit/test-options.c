@@ -34,75 +34,7 @@
 #include "outcome.h"
 #include "tap.h"
 
-/* ---- captured log -------------------------------------------------------- */
-
-static char logbuf[64 * 1024];
-static size_t loglen;
-static int real_calls;
-
-typedef void (*vsyslog_fn)(const pam_handle_t *, int, const char *, va_list);
-
-void
-pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt, va_list args)
-{
-	static vsyslog_fn real;
-	char line[2048];
-	va_list copy;
-	int n;
-
-	va_copy(copy, args);
-	vsnprintf(line, sizeof(line), fmt, copy);
-	va_end(copy);
-	n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "<%d>%s\n", priority, line);
-	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
-		loglen += (size_t)n;
-	if (real == NULL)
-		real = (vsyslog_fn)(uintptr_t)dlsym(RTLD_NEXT, "pam_vsyslog");
-	if (real == NULL) {
-		/* The linker dropped libpam (--as-needed: nothing else from it
-		 * is used here); load it. */
-		void *h = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL);
-
-		if (h != NULL)
-			real = (vsyslog_fn)(uintptr_t)dlsym(h, "pam_vsyslog");
-	}
-	if (real != NULL) {
-		real(pamh, priority, fmt, args);
-		real_calls++;
-	}
-}
-
-static void
-log_reset(void)
-{
-	loglen = 0;
-	logbuf[0] = '\0';
-}
-
-/* A line logged at priority prio that contains word. */
-static int
-logged(int prio, const char *word)
-{
-	char tag[16];
-	const char *p = logbuf;
-
-	snprintf(tag, sizeof(tag), "<%d>", prio);
-	while ((p = strstr(p, tag)) != NULL) {
-		const char *end = strchr(p, '\n');
-		char line[2100];
-		size_t n;
-
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p) < sizeof(line) - 1 ? (size_t)(end - p) : sizeof(line) - 1;
-		memcpy(line, p, n);
-		line[n] = '\0';
-		if (strstr(line, word) != NULL)
-			return 1;
-		p = end;
-	}
-	return 0;
-}
+#include "logcap.h"
 
 /* ---- files ------------------------------------------------------------------ */
 
