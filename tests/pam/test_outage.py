@@ -10,9 +10,11 @@ run.  Output: TAP.
 Environment: ROPC_BUILDDIR (default ./build), ROPC_CASES=a,b to run some.
 """
 
+import http.server
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -115,6 +117,68 @@ class Suite:
             idp.stop()
         r = self.login(svc)
         self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "IdP down, no entry: unavailable")
+
+    def case_offline_answers(self):
+        """The offline cache is for an IdP that cannot be reached or fails
+        (5xx), never for one that answered: a 429 or a malformed 200 at the
+        same URL stays unavailable, and the entry stays.  The 503 row is the
+        control: the same server, the same entry, and offline does apply."""
+        t = self.t
+        port = free_port()
+        idp = self.idp(port)
+        svc, cache = self.service(self.url(port, "password"), "offline_cache=yes fail_fast=0")
+        try:
+            r = self.login(svc)
+            self.expect(r, "PAM_SUCCESS", "success", "online login (stores the entry)")
+        finally:
+            idp.stop()
+        d = os.path.join(cache, "offline")
+        entries = sorted(n for n in os.listdir(d) if n.endswith(".json"))
+        t.eq(len(entries), 1, "one offline entry stored")
+        answer = {}
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                seen.append(self.path)
+                code, body = answer["now"]
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(self.pki, "server.pem"),
+                            os.path.join(self.pki, "server.key"))
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        th = threading.Thread(target=srv.serve_forever, daemon=True)
+        th.start()
+        try:
+            rows = (
+                ("a 429", 429, b'{"error":"too_many_requests","error_description":"slow down"}',
+                 "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+                ("a malformed 200", 200, b"[]", "PAM_AUTHINFO_UNAVAIL", "unavailable"),
+                ("a 503 (the control)", 503, b"{}", "PAM_SUCCESS", "offline_success"),
+            )
+            for name, code, body, pam_code, outcome in rows:
+                answer["now"] = (code, body)
+                before = len(seen)
+                r = self.login(svc)
+                t.eq(len(seen) - before, 1, "%s: the IdP was asked once" % name)
+                self.expect(r, pam_code, outcome, "IdP answers %s" % name)
+                t.eq(sorted(n for n in os.listdir(d) if n.endswith(".json")), entries,
+                     "%s: the offline entry is kept" % name)
+        finally:
+            srv.shutdown()
+            srv.server_close()
+            th.join(10)
 
     def case_offline_ttl(self):
         """The entry is valid for offline_ttl after the last online success
@@ -244,7 +308,7 @@ def main():
     s = None
     try:
         s = Suite(t, w)
-        s.run(["offline", "offline_ttl", "offline_rules", "fail_fast", "half_open",
+        s.run(["offline", "offline_answers", "offline_ttl", "offline_rules", "fail_fast", "half_open",
                "offline_fast"])
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not s.pam.sanitizer_reports and s.pam.runs > 10,
