@@ -142,6 +142,27 @@ make_paths(const char *dir, const char *kind, const char *key, struct paths *p,
 	return 0;
 }
 
+/* The paths of key in kind under dir, allocated (free them); NULL when
+ * that is not possible, logged. */
+static struct paths *
+new_paths(struct ropc_ctx *ctx, const char *dir, const char *kind, const char *key)
+{
+	char why[WHY_SIZE];
+	struct paths *p = malloc(sizeof(*p));
+
+	if (p == NULL) {
+		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
+		return NULL;
+	}
+	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
+		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
+			 why);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /*
  * The cache's own demands of one of its directories, beyond the directory
  * rule: a real directory (lstat: not a symbolic link), owned by root, no
@@ -229,16 +250,9 @@ ropc_cache_read(struct ropc_ctx *ctx, const char *dir, const char *kind,
 	*data = NULL;
 	*len = 0;
 	*mtime = 0;
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
+	p = new_paths(ctx, dir, kind, key);
+	if (p == NULL)
 		return -1;
-	}
-	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
-		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
-			 why);
-		goto out;
-	}
 	if (dirs_ok(p, why, sizeof(why)) < 0) {
 		int e = errno;
 
@@ -370,18 +384,15 @@ ropc_cache_write(struct ropc_ctx *ctx, const char *dir, const char *kind,
 			   kind != NULL ? kind : "(none)");
 		return -1;
 	}
-	p = malloc(sizeof(*p));
+	p = new_paths(ctx, dir, kind, key);
+	if (p == NULL)
+		return -1;
 	tmp = malloc(PATH_MAX);
-	if (p == NULL || tmp == NULL) {
+	if (tmp == NULL) {
 		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
 		goto out;
 	}
 	tmp[0] = '\0';
-	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
-		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
-			 why);
-		goto out;
-	}
 	if (data == NULL || memchr(data, '\0', len) != NULL) {
 		ropc_log(ctx, LOG_WARNING, "cache: not writing %s: the %s document is not text",
 			 p->entry, kind);
@@ -461,16 +472,9 @@ ropc_cache_touch(struct ropc_ctx *ctx, const char *dir, const char *kind,
 			   kind != NULL ? kind : "(none)");
 		return -1;
 	}
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
+	p = new_paths(ctx, dir, kind, key);
+	if (p == NULL)
 		return -1;
-	}
-	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
-		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
-			 why);
-		goto out;
-	}
 	if (dirs_ok(p, why, sizeof(why)) < 0) {
 		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", p->dir, why);
 		goto out;
@@ -510,16 +514,9 @@ ropc_cache_remove(struct ropc_ctx *ctx, const char *dir, const char *kind,
 			   kind != NULL ? kind : "(none)");
 		return -1;
 	}
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		ropc_log(ctx, LOG_WARNING, "cache: out of memory");
+	p = new_paths(ctx, dir, kind, key);
+	if (p == NULL)
 		return -1;
-	}
-	if (make_paths(dir, kind, key, p, why, sizeof(why)) < 0) {
-		ropc_log(ctx, LOG_WARNING, "cache: %s is not used: %s", dir != NULL ? dir : "(none)",
-			 why);
-		goto out;
-	}
 	if (dirs_ok(p, why, sizeof(why)) < 0) {
 		int e = errno;
 
