@@ -51,6 +51,7 @@
 #include <openssl/rsa.h>
 
 #include "jws.h"
+#include "../unit/b64enc.h"
 
 static EVP_PKEY *rsa_key, *p256_key, *p384_key, *p521_key;
 static unsigned char hmac_secret[32];
@@ -80,36 +81,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (RAND_bytes(hmac_secret, sizeof(hmac_secret)) != 1)
 		abort();
 	return 0;
-}
-
-static char *
-b64url(const unsigned char *p, size_t n)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(n / 3 * 4 + 5);
-	size_t i, o = 0;
-
-	if (out == NULL)
-		abort();
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
-
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = abc[v >> 6 & 63];
-		out[o++] = abc[v & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		out[o++] = abc[(p[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return out;
 }
 
 /* The raw form: three NUL-separated parts, encoded and joined. */

@@ -16,40 +16,11 @@
 #include "jwks.h"
 #include "jws.h"
 #include "tap.h"
+#include "b64enc.h"
 
 static EVP_PKEY *rsa_a, *rsa_b, *rsa_1024, *p256_a, *p256_b, *p384, *p521;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *
-b64url(const unsigned char *p, size_t n)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(n / 3 * 4 + 5);
-	size_t i, o = 0;
-
-	if (out == NULL)
-		abort();
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
-
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = abc[v >> 6 & 63];
-		out[o++] = abc[v & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		out[o++] = abc[(p[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return out;
-}
 
 /* base64url of the big-endian bytes of the BIGNUM parameter param of k,
  * padded to pad bytes when pad > 0. */

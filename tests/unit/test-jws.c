@@ -24,6 +24,7 @@
 
 #include "jws.h"
 #include "tap.h"
+#include "b64enc.h"
 
 static const char secret[] = "an-HS256-client-secret-0123456789";
 static const char other_secret[] = "an-HS256-client-secret-0123456788";
@@ -32,36 +33,6 @@ static EVP_PKEY *rsa_a, *rsa_b, *rsa_1024, *rsa_pss, *p256_a, *p256_b, *p384_a,
 	*p384_b, *p521_a, *p521_b;
 
 /* ---- helpers: base64url, signing, tokens -------------------------------- */
-
-static char *
-b64url(const unsigned char *p, size_t n)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(n / 3 * 4 + 5);
-	size_t i, o = 0;
-
-	if (out == NULL)
-		abort();
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
-
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = abc[v >> 6 & 63];
-		out[o++] = abc[v & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = abc[p[i] >> 2];
-		out[o++] = abc[(p[i] & 3) << 4 | p[i + 1] >> 4];
-		out[o++] = abc[(p[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return out;
-}
 
 static char *
 b64url_s(const char *s)
