@@ -28,6 +28,7 @@
 #include "discovery.h"
 #include "env.h"
 #include "form.h"
+#include "helper.h"
 #include "http.h"
 #include "logging.h"
 #include "options.h"
@@ -739,8 +740,53 @@ resolve(struct ropc_ctx *ctx, struct attempt *a)
 	return -1;
 }
 
+/*
+ * Steps 4 and 5 of a password login: fail fast or ask the IdP (discovery,
+ * the token request, the token checks, a second step), and when it is
+ * unavailable the offline cache.  Only ctx, the network and cache_dir:
+ * no PAM data or item, so pam_ropc_helper runs it too.  code: the one-time
+ * code asked for beside the password, or NULL.
+ */
+static void
+ask(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *password,
+    const char *code, struct ropc_verdict *v, struct ropc_identity *id)
+{
+	bool probing = false;
+
+	if (!failing_fast(ctx, a, &probing) && resolve(ctx, a) == 0) {
+		ask_idp(ctx, a, idp_user, password,
+			ctx->settings->otp_param != NULL ? code : NULL, v, id);
+		breaker_after(ctx, a, probing);
+		if (code != NULL)
+			frame_detail(a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ",
+				     "");
+		/* MFA required after a correct password: a step, not a refusal. */
+		if (a->outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_OTP &&
+		    v->idp.mfa_token[0] != '\0')
+			mfa_otp(ctx, a, idp_user, v, id);
+		else if (a->outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
+			device_login(ctx, a, idp_user, v, id);
+	} else if (probing) {
+		a->net_down = a->unreachable;   /* discovery did not reach the IdP */
+		breaker_after(ctx, a, probing);
+	}
+	offline_step(ctx, a, idp_user, password, v, id);
+}
+
+/* Steps 4 and 5 for a caller that is not root: pam_ropc_helper asks the
+ * IdP (or the offline cache) with the settings only root may read, and
+ * its exit status is the outcome. */
+static void
+helper_step(struct ropc_ctx *ctx, struct attempt *a, const char *user, const char *password)
+{
+	char d[400] = "";
+	enum ropc_outcome o = ropc_helper_run(ctx, user, password, d, sizeof(d));
+
+	decide(a, o, d);
+}
+
 int
-ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
+ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outcome)
 {
 	/* Until decided otherwise, a refusal: no path can fall through to
 	 * PAM_SUCCESS. */
@@ -753,7 +799,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	struct ropc_identity id = { NULL, NULL };
 	char refusal[sizeof(ROPC_DATA_REFUSAL) + (size_t)2 * EVP_MAX_MD_SIZE + 2];
 	int rc, remembered;
-	bool probing = false;
+	bool probing = false, via_helper = false;
 
 	memset(&v, 0, sizeof(v));
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
@@ -767,12 +813,15 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 		a.code = PAM_BUF_ERR;
 		goto done;
 	}
-	if (settings_rc == PAM_AUTHINFO_UNAVAIL) {
+	if (settings_rc == PAM_AUTHINFO_UNAVAIL && !ctx->settings->use_helper) {
 		decide(&a, ROPC_OUT_UNAVAILABLE,
 		       "the settings cannot be read by this unprivileged caller");
 		goto done;
 	}
-	if (settings_rc != PAM_SUCCESS) {
+	/* Not root, and the helper reads what this caller may not: the
+	 * local steps (who, the password) run here, the rest there. */
+	via_helper = settings_rc == PAM_AUTHINFO_UNAVAIL;
+	if (settings_rc != PAM_SUCCESS && !via_helper) {
 		decide(&a, ROPC_OUT_MISCONFIGURED,
 		       "settings refused; see the config: lines before this one");
 		goto done;
@@ -945,24 +994,11 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc)
 	/* Steps 4 and 5: ask, classify.  elapsed_ms is the IdP's time, not
 	 * the person's typing. */
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
-	if (!failing_fast(ctx, &a, &probing) && resolve(ctx, &a) == 0) {
-		ask_idp(ctx, &a, idp_user, password,
-			ctx->settings->otp_param != NULL ? code : NULL, &v, &id);
-		breaker_after(ctx, &a, probing);
-		if (code != NULL)
-			frame_detail(&a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ",
-				     "");
-		/* MFA required after a correct password: a step, not a refusal. */
-		if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_OTP &&
-		    v.idp.mfa_token[0] != '\0')
-			mfa_otp(ctx, &a, idp_user, &v, &id);
-		else if (a.outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
-			device_login(ctx, &a, idp_user, &v, &id);
-	} else if (probing) {
-		a.net_down = a.unreachable;     /* discovery did not reach the IdP */
-		breaker_after(ctx, &a, probing);
+	if (via_helper) {
+		helper_step(ctx, &a, user, password);
+		goto asked;
 	}
-	offline_step(ctx, &a, idp_user, password, &v, &id);
+	ask(ctx, &a, idp_user, password, code, &v, &id);
 asked:
 	tell(ctx, a.outcome);
 	if (account_level(a.outcome) &&
@@ -986,7 +1022,14 @@ asked:
 			a.code = rc;
 		}
 	}
-	if (a.outcome == ROPC_OUT_SUCCESS) {
+	if (a.outcome == ROPC_OUT_SUCCESS && via_helper) {
+		/* The helper exports no token: only the mark. */
+		rc = set_mark(ctx, ROPC_DATA_USER, akey, ROPC_OUT_SUCCESS);
+		if (rc != PAM_SUCCESS) {
+			decide(&a, ROPC_OUT_INTERNAL, "cannot store the login in the handle");
+			a.code = rc;
+		}
+	} else if (a.outcome == ROPC_OUT_SUCCESS) {
 		rc = akey != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 		if (rc == PAM_SUCCESS && ctx->settings->export_token)
 			rc = remember_prefix(ctx);
@@ -1005,6 +1048,8 @@ asked:
 	}
 done:
 	log_attempt(ctx, &a);
+	if (outcome != NULL)
+		*outcome = a.outcome;
 	/* Step 7: every token copy goes. */
 	ropc_verdict_free(&v);
 	ropc_identity_free(&id);
@@ -1018,6 +1063,59 @@ done:
 	free(mark_user);
 	free(key);
 	return a.code;
+}
+
+enum ropc_outcome
+ropc_authenticate_helper(struct ropc_ctx *ctx, int settings_rc, const char *user,
+			 const char *password)
+{
+	struct attempt a = { .outcome = ROPC_OUT_INTERNAL, .code = PAM_AUTH_ERR };
+	const struct ropc_settings *s = ctx->settings;
+	struct ropc_identity id = { NULL, NULL };
+	struct ropc_verdict v;
+	const struct passwd *pw = NULL;
+	char *name = NULL, *idp_user = NULL;
+	const char *why;
+
+	memset(&v, 0, sizeof(v));
+	clock_gettime(CLOCK_MONOTONIC, &a.start);
+	ctx->user = user;
+	if (settings_rc == PAM_BUF_ERR || s == NULL) {
+		decide(&a, ROPC_OUT_INTERNAL, "out of memory reading the settings");
+	} else if (settings_rc != PAM_SUCCESS) {
+		decide(&a, ROPC_OUT_MISCONFIGURED,
+		       "settings refused; see the config: lines before this one");
+	} else if (s->flow == ROPC_FLOW_DEVICE || s->otp_param != NULL || s->otp_append) {
+		decide(&a, ROPC_OUT_UNAVAILABLE,
+		       "the settings ask for a code or the device flow, which need a conversation "
+		       "that pam_ropc_helper does not have");
+	} else if ((why = ropc_user_check(user)) != NULL) {
+		decide(&a, ROPC_OUT_UNKNOWN_USER, why);
+	} else if ((pw = getpwnam(user)) == NULL) {
+		decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account");
+	} else if ((unsigned long)pw->pw_uid < s->minimum_uid) {
+		char d[96];
+
+		snprintf(d, sizeof(d), "local uid %lu is below minimum_uid %lu",
+			 (unsigned long)pw->pw_uid, s->minimum_uid);
+		decide(&a, ROPC_OUT_SYSTEM_ACCOUNT, d);
+	} else if ((why = ropc_password_check(password)) != NULL) {
+		decide(&a, ROPC_OUT_REJECTED_INPUT, why);
+	} else if ((name = strdup(pw->pw_name)) == NULL ||
+		   (idp_user = ropc_user_map(s->username_format, name)) == NULL) {
+		decide(&a, ROPC_OUT_INTERNAL, "out of memory");
+	} else {
+		/* The local account's own name, as step 2 of the module. */
+		ctx->user = name;
+		ask(ctx, &a, idp_user, password, NULL, &v, &id);
+	}
+	log_attempt(ctx, &a);
+	ropc_verdict_free(&v);
+	ropc_identity_free(&id);
+	ctx->user = NULL;
+	free(idp_user);
+	free(name);
+	return a.outcome;
 }
 
 /*
@@ -1037,11 +1135,13 @@ ropc_account(struct ropc_ctx *ctx, int settings_rc)
 	char *key;
 	bool mine;
 
-	if (settings_rc == PAM_AUTHINFO_UNAVAIL) {
+	if (settings_rc == PAM_AUTHINFO_UNAVAIL && !ctx->settings->use_helper) {
 		ropc_debug(ctx, "account: settings unreadable by this caller; ignoring");
 		return PAM_IGNORE;
 	}
-	if (settings_rc != PAM_SUCCESS) {
+	/* With the helper, the mark of a login through it (under the pam.d
+	 * arguments, the settings this caller has) counts as any other. */
+	if (settings_rc != PAM_SUCCESS && settings_rc != PAM_AUTHINFO_UNAVAIL) {
 		ropc_log(ctx, LOG_ERR, "account: settings refused; failing closed");
 		return settings_rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 	}

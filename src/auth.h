@@ -5,6 +5,7 @@
 #define ROPC_AUTH_H
 
 #include "common.h"
+#include "outcome.h"
 
 /* The name under which pam_sm_authenticate records, with pam_set_data,
  * the user it authenticated (and under which token endpoint, client_id
@@ -31,11 +32,24 @@
 
 /*
  * The login (DESIGN §1).  settings_rc is what ropc_settings_load
- * returned: anything but PAM_SUCCESS fails closed with a log line.
- * Returns the PAM code of the outcome (see outcome.c), or the code of a
- * failing libpam call (PAM_CONV_ERR, PAM_BUF_ERR...).
+ * returned: anything but PAM_SUCCESS fails closed with a log line, except
+ * PAM_AUTHINFO_UNAVAIL with settings->use_helper, where pam_ropc_helper
+ * asks the IdP.  Returns the PAM code of the outcome (see outcome.c), or
+ * the code of a failing libpam call (PAM_CONV_ERR, PAM_BUF_ERR...); the
+ * outcome itself into *outcome unless outcome is NULL.
  */
-ROPC_HIDDEN int ropc_authenticate(struct ropc_ctx *ctx, int settings_rc);
+ROPC_HIDDEN int ropc_authenticate(struct ropc_ctx *ctx, int settings_rc,
+				  enum ropc_outcome *outcome);
+
+/*
+ * The login of pam_ropc_helper: steps 2 to 5 for user and password with
+ * the settings already read (settings_rc as above), without PAM data or
+ * items (an application may not use them), and the one log line.  Its
+ * caller has checked that the user is its own.  Returns the outcome.
+ */
+ROPC_HIDDEN enum ropc_outcome ropc_authenticate_helper(struct ropc_ctx *ctx, int settings_rc,
+						       const char *user,
+						       const char *password);
 
 /* Account management: PAM_SUCCESS when this module authenticated the user
  * in this transaction (its own PAM data, for the same PAM_USER and

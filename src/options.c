@@ -1312,6 +1312,45 @@ split_arg(const char *arg, size_t *keylen, const char **value)
 	}
 }
 
+/*
+ * Whether pam_ropc_helper(8) would apply these settings: it reads
+ * ROPC_DEFAULT_CONFIG and nothing from its caller, so the config must be
+ * that file and every pam.d argument one that the module applies on its
+ * own side.  true, or false with why.
+ */
+static bool
+helper_can_stand_in(const struct ropc_settings *s, int argc, const char **argv, char *why,
+		    size_t whysize)
+{
+	static const char *const local[] = {
+		"debug", "config", "use_first_pass", "try_first_pass", "minimum_uid",
+		"export_token", "env_prefix",
+	};
+	int i;
+
+	if (strcmp(s->config, ROPC_DEFAULT_CONFIG) != 0) {
+		snprintf(why, whysize, "it reads only %s, not config=", ROPC_DEFAULT_CONFIG);
+		return false;
+	}
+	for (i = 0; i < argc; i++) {
+		size_t kl, j;
+		const char *v;
+		char shown[80];
+
+		split_arg(argv[i], &kl, &v);
+		for (j = 0; j < sizeof(local) / sizeof(local[0]); j++)
+			if (strlen(local[j]) == kl && strncmp(argv[i], local[j], kl) == 0)
+				break;
+		if (j < sizeof(local) / sizeof(local[0]))
+			continue;
+		ropc_sanitize(argv[i], kl, shown, sizeof(shown));
+		snprintf(why, whysize, "it takes its settings from %s only, and the pam.d "
+			 "argument %s would not apply (move it there)", ROPC_DEFAULT_CONFIG, shown);
+		return false;
+	}
+	return true;
+}
+
 int
 ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 		      uid_t owner, struct ropc_settings **out)
@@ -1384,14 +1423,24 @@ ropc_settings_load_as(struct ropc_ctx *ctx, int argc, const char **argv,
 	*out = s;
 	if (rc != 0 && s->denied_path != NULL && ctx->errors == errors_before) {
 		/* A screen locker runs PAM as the user: the root-only settings
-		 * are unreadable here, and nothing else is wrong with them.  Say
-		 * so once, and let a fallback stack ([authinfo_unavail=ignore])
-		 * unlock with the local password. */
+		 * are unreadable here, and nothing else is wrong with them.
+		 * pam_ropc_helper reads them instead, when it would read the
+		 * same ones; else say so once, and let a fallback stack
+		 * ([authinfo_unavail=ignore]) unlock with the local password. */
+		char why[300];
+
+		if (helper_can_stand_in(s, argc, argv, why, sizeof(why))) {
+			s->use_helper = true;
+			ropc_debug(ctx, "config: running as uid %lu, not root: %s is readable only "
+				   "by root; asking pam_ropc_helper", (unsigned long)geteuid(),
+				   s->denied_path);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
 		ropc_log(ctx, LOG_ERR,
 			 "config: running as uid %lu, not root: the settings (%s) are readable only "
-			 "by root, so this program cannot use pam_ropc; returning PAM_AUTHINFO_UNAVAIL "
-			 "for the local fallback (see pam_ropc(8), UNPRIVILEGED CALLERS)",
-			 (unsigned long)geteuid(), s->denied_path);
+			 "by root, and pam_ropc_helper cannot stand in: %s; returning "
+			 "PAM_AUTHINFO_UNAVAIL for the local fallback (see pam_ropc(8), UNPRIVILEGED "
+			 "CALLERS)", (unsigned long)geteuid(), s->denied_path, why);
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	return rc == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;

@@ -148,6 +148,11 @@ struct ropc_settings {
 	 * when that is the only problem, the settings are "unreadable here",
 	 * not "wrong". */
 	char *denied_path;
+	/* With denied_path: whether pam_ropc_helper can stand in, because
+	 * the config file is the one the helper reads and every pam.d
+	 * argument is one the module applies itself (see
+	 * ropc_settings_load). */
+	bool use_helper;
 };
 
 /*
@@ -158,6 +163,16 @@ struct ropc_settings {
  * token endpoint): the caller must then fail closed.  *out is set to a
  * settings struct in every case except PAM_BUF_ERR, so the caller can still
  * honour debug; free it with ropc_settings_free.
+ */
+/*
+ * PAM_AUTHINFO_UNAVAIL when the only problem is that this caller is not
+ * root and a root-only file (the config, a secret) cannot be opened: then
+ * use_helper says whether pam_ropc_helper(8) can stand in.  It can when
+ * the config is ROPC_DEFAULT_CONFIG (the only file the helper reads) and
+ * every pam.d argument is one that the module applies itself (debug,
+ * config, use_first_pass, try_first_pass, minimum_uid, export_token,
+ * env_prefix); any other argument would be silently dropped by the
+ * helper, so it is refused, with one LOG_ERR line that names it.
  */
 ROPC_HIDDEN int ropc_settings_load(struct ropc_ctx *ctx, int argc,
 				   const char **argv,

@@ -8,6 +8,8 @@
 
 #include "common.h"
 
+/* The numbers are pam_ropc_helper's exit statuses (pam_ropc_helper(8),
+ * EXIT STATUS): append new outcomes before ROPC_OUT_COUNT, never reorder. */
 enum ropc_outcome {
 	ROPC_OUT_SUCCESS = 0,
 	ROPC_OUT_INVALID_CREDENTIALS,

@@ -34,7 +34,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	ctx_init(&ctx, pamh, flags);
 	rc = ropc_settings_load(&ctx, argc, argv, &ctx.settings);
-	rc = ropc_authenticate(&ctx, rc);
+	rc = ropc_authenticate(&ctx, rc, NULL);
 	ropc_settings_free(ctx.settings);
 	return rc;
 }

@@ -69,7 +69,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ropctest import MODULE, TOP, Tap, TestIdP, Workdir, make_pki, wait_for  # noqa: E402
+from ropctest import (MODULE, TOP, Syslog, Tap, TestIdP, Workdir, make_pki,  # noqa: E402
+                      wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
@@ -249,49 +250,6 @@ def one_line(text, user_names=()):
 
 
 # --------------------------------------------------------------------------
-class Syslog:
-    """A /dev/log stand-in: a datagram socket the test reads (for sudo)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        os.chmod(path, 0o600)      # sudo logs with euid 0
-        self.sock.settimeout(0.2)
-        self.lines = []
-        self.lock = threading.Lock()
-        self.stop_ev = threading.Event()
-        self.thread = threading.Thread(target=self.loop, daemon=True)
-        self.thread.start()
-
-    def loop(self):
-        while not self.stop_ev.is_set():
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            msg = data.decode("utf-8", "replace").rstrip("\n\0")
-            m = re.match(r"<(\d+)>(.*)$", msg, re.S)
-            prio, text = (int(m.group(1)) & 7, m.group(2)) if m else (-1, msg)
-            with self.lock:
-                self.lines.append((prio, text))
-
-    def mark(self):
-        with self.lock:
-            return len(self.lines)
-
-    def since(self, mark):
-        with self.lock:
-            return list(self.lines[mark:])
-
-    def stop(self):
-        self.stop_ev.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 class State:
     """Everything the run creates, and how it all goes away."""
 

@@ -19,9 +19,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -312,6 +314,51 @@ class Pam:
         except ValueError:
             data = {"parse_error": p.stdout.decode("utf-8", "replace")}
         return Result(data, err, elapsed, p.returncode)
+
+
+class Syslog:
+    """A /dev/log stand-in: a datagram socket the test reads, for the log
+    lines of setuid programs (sudo, pam_ropc_helper), which ignore
+    pam_wrapper and LD_PRELOAD; tests/e2e/devns.sh puts it at /dev/log."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o600)      # sudo logs with euid 0
+        self.sock.settimeout(0.2)
+        self.lines = []
+        self.lock = threading.Lock()
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop_ev.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            msg = data.decode("utf-8", "replace").rstrip("\n\0")
+            m = re.match(r"<(\d+)>(.*)$", msg, re.S)
+            prio, text = (int(m.group(1)) & 7, m.group(2)) if m else (-1, msg)
+            with self.lock:
+                self.lines.append((prio, text))
+
+    def mark(self):
+        with self.lock:
+            return len(self.lines)
+
+    def since(self, mark):
+        with self.lock:
+            return list(self.lines[mark:])
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(5)
+        self.sock.close()
 
 
 SAFE_TMP = "/run/ropc-tests"
