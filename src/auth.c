@@ -45,7 +45,6 @@ struct attempt {
 	char detail[600];       /* a verdict's detail and libcurl's error */
 	const struct ropc_idp_error *idp;
 	const char *typed;      /* PAM_USER as typed, when not the local name */
-	bool net_down;          /* a token request found no connection or timed out */
 	bool unreachable;       /* the IdP could not be reached or failed: an outage */
 };
 
@@ -472,7 +471,6 @@ post_token(struct ropc_ctx *ctx, struct attempt *a, struct ropc_buf *body,
 		return -1;
 	}
 	a->http = res.status;
-	a->net_down = res.net == ROPC_NET_CONNECT || res.net == ROPC_NET_TIMEOUT;
 	/* An outage, for the offline cache: no answer, or the IdP failing
 	 * (5xx).  Never an answer that says something (a 4xx, a 429, an
 	 * oversized or malformed 200). */
@@ -635,12 +633,14 @@ failing_fast(struct ropc_ctx *ctx, struct attempt *a, bool *probing)
 	return true;
 }
 
-/* After asking: tell the breaker whether the IdP could be reached. */
+/* After asking: tell the breaker whether any request of this login found
+ * the IdP down (no connection, a timeout: ctx->idp_down, set by http.c),
+ * whichever it was (discovery, the key set, the token request...). */
 static void
-breaker_after(struct ropc_ctx *ctx, const struct attempt *a, bool probing)
+breaker_after(struct ropc_ctx *ctx, bool probing)
 {
 	if (ctx->settings->fail_fast > 0)
-		ropc_breaker_report(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings), a->net_down,
+		ropc_breaker_report(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings), ctx->idp_down,
 				    ctx->settings->fail_fast, probing);
 }
 
@@ -753,10 +753,14 @@ ask(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *p
 {
 	bool probing = false;
 
-	if (!failing_fast(ctx, a, &probing) && resolve(ctx, a) == 0) {
+	if (failing_fast(ctx, a, &probing)) {
+		/* decided: unavailable */
+	} else if (resolve(ctx, a) < 0) {
+		breaker_after(ctx, probing);
+	} else {
 		ask_idp(ctx, a, idp_user, password,
 			ctx->settings->otp_param != NULL ? code : NULL, v, id);
-		breaker_after(ctx, a, probing);
+		breaker_after(ctx, probing);
 		if (code != NULL)
 			frame_detail(a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ",
 				     "");
@@ -766,9 +770,6 @@ ask(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *p
 			mfa_otp(ctx, a, idp_user, v, id);
 		else if (a->outcome == ROPC_OUT_MFA_REQUIRED && ctx->settings->mfa == ROPC_MFA_DEVICE)
 			device_login(ctx, a, idp_user, v, id);
-	} else if (probing) {
-		a->net_down = a->unreachable;   /* discovery did not reach the IdP */
-		breaker_after(ctx, a, probing);
 	}
 	offline_step(ctx, a, idp_user, password, v, id);
 }
@@ -924,15 +925,11 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 		if (failing_fast(ctx, &a, &probing)) {
 			goto asked;
 		} else if (resolve(ctx, &a) < 0) {
-			if (probing) {
-				a.net_down = a.unreachable;     /* not reached: still open */
-				breaker_after(ctx, &a, probing);
-			}
+			breaker_after(ctx, probing);
 			goto asked;
 		}
 		device_login(ctx, &a, idp_user, &v, &id);
-		if (probing)
-			breaker_after(ctx, &a, probing);
+		breaker_after(ctx, probing);
 		goto asked;
 	}
 

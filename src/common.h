@@ -32,6 +32,8 @@ struct ropc_ctx {
 	const char *rhost;         /* PAM_RHOST, or NULL */
 	bool debug;                /* copy of settings->debug, usable before settings */
 	unsigned int errors;       /* lines logged at LOG_ERR or worse in this call */
+	bool idp_down;             /* a request of this call found no connection or timed
+				    * out (http.c): what opens the fail-fast breaker */
 };
 
 /* Wipe memory so the compiler cannot elide it. */

@@ -312,6 +312,11 @@ ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
 		/* cppcheck-suppress knownConditionTrueFalse */
 		if (res->net != ROPC_NET_TOO_BIG)
 			res->net = net_class(rc);
+		/* Any request of the login (token, discovery, key set,
+		 * introspection, userinfo, device flow) that finds the IdP
+		 * down counts for the breaker. */
+		if (res->net == ROPC_NET_CONNECT || res->net == ROPC_NET_TIMEOUT)
+			ctx->idp_down = true;
 		snprintf(res->error, sizeof(res->error), "%s",
 			 errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 	}

@@ -244,6 +244,39 @@ class Suite:
         finally:
             idp.stop()
 
+    def case_fail_fast_fetches(self):
+        """Not only the token request: discovery and the key set that find
+        the IdP down open the breaker too."""
+        t = self.t
+        dead = free_port()
+        self.n += 1
+        common = ("client_id=box ca_file=%s require_local_user=no timeout=3 connect_timeout=2 "
+                  "cache_dir=%s "
+                  "fail_fast=3" % (self.ca, os.path.join(self.w.path, "cache-%d" % self.n)))
+        svc = self.pam.simple("issuer=https://127.0.0.1:%d/o/rs256 %s" % (dead, common))
+        r = self.login(svc)
+        self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "discovery finds nothing: unavailable")
+        t.ok("discovery" in (r.field("detail") or ""), "...and says discovery", r.auth_line())
+        r = self.login(svc)
+        t.ok("failing fast since" in (r.field("detail") or ""),
+             "discovery found the IdP down: the next login fails fast", r.auth_line())
+        idp = self.idp()
+        try:
+            iss = "https://127.0.0.1:%d/o/rs256" % idp.port
+            svc = self.pam.simple("issuer=%s jwks_uri=https://127.0.0.1:%d/jwks "
+                                  "token_check=id_token username_claim=preferred_username %s"
+                                  % (iss, dead, common.replace("cache-", "cache-k")))
+            r = self.login(svc)
+            self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable",
+                        "the key set cannot be fetched: unavailable")
+            before = len(idp.requests())
+            r = self.login(svc)
+            t.ok("failing fast since" in (r.field("detail") or ""),
+                 "the key set found the IdP down: the next login fails fast", r.auth_line())
+            t.eq(len(idp.requests()) - before, 0, "failing fast: the IdP is not asked at all")
+        finally:
+            idp.stop()
+
     def case_half_open(self):
         """After the window one process probes (with the real timeout); the
         others arriving meanwhile still fail fast."""
@@ -308,7 +341,8 @@ def main():
     s = None
     try:
         s = Suite(t, w)
-        s.run(["offline", "offline_answers", "offline_ttl", "offline_rules", "fail_fast", "half_open",
+        s.run(["offline", "offline_answers", "offline_ttl", "offline_rules", "fail_fast",
+               "fail_fast_fetches", "half_open",
                "offline_fast"])
         if os.environ.get("ROPC_SANITIZE") == "1":
             t.ok(not s.pam.sanitizer_reports and s.pam.runs > 10,
