@@ -10,6 +10,9 @@ SIGTERM/SIGINT/SIGHUP), and checked to be gone by the last TAP check:
 - a temp dir (/run/ropc-tests/ropc-e2e-*: the module refuses files below a
   directory others may write, such as /tmp) holding every file below unless noted;
 - Glewlwyd (tests/idp/glewlwyd.sh) and the test IdP (tests/idp/testidp.py);
+- for the outage case, a blackhole (ropctest.Blackhole: a listener whose
+  full queue makes the kernel drop every SYN) and the breaker's state for
+  it in /run/pam_ropc, removed again;
 - sshd (Debian's openssh-server) on a free 127.0.0.1 port with its own
   sshd_config, host key and PidFile, started in the foreground (-D -e)
   under pam_wrapper through a symlink named after its PAM service (sshd uses
@@ -69,8 +72,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ropctest import (MODULE, TOP, Syslog, Tap, TestIdP, Workdir, make_pki,  # noqa: E402
-                      wait_for)
+from ropctest import (MODULE, TOP, Blackhole, Syslog, Tap, TestIdP, Workdir,  # noqa: E402
+                      breaker_forget, make_pki, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
@@ -90,6 +93,8 @@ DOWN_MARGIN = 2.0         # what ssh may add to it (key exchange, sshd)
 TEST_PW = "correct horse"  # what the test IdP's `password` scenario accepts
 JUNK = "\b\n\r\x7fINCORRECT"   # sshd's stand-in password (auth-pam.c fake_password)
 PARALLEL = 20
+OUTAGE_LOGINS = 50        # the outage case: 50 parallel logins, then 50 blackholed
+OUTAGE_CONNECT = 2        # its connect_timeout (s)
 
 # The outcome table: outcome, PAM code, test IdP scenario (None: a closed
 # port), the message the module gives the person (None: none).
@@ -644,10 +649,16 @@ class E2E:
             url = "https://%s:%d/token" % (LOOP, self.closed_port())
         else:
             url = self.idp.url(scenario)
-        items = [("token_endpoint", url), ("ca_file", self.ca), ("timeout", str(timeout)),
-                 ("connect_timeout", str(min(timeout, 2))),
-                 # the table measures each outcome itself, not a breaker's
-                 ("fail_fast", "0")] + list(extra)
+        self.conf_testidp_url(path, url, extra, timeout)
+
+    def conf_testidp_url(self, path, url, extra=(), timeout=5):
+        """extra: (key, value) pairs, which win over the defaults here."""
+        items = dict([("token_endpoint", url), ("ca_file", self.ca), ("timeout", str(timeout)),
+                      ("connect_timeout", str(min(timeout, 2))),
+                      # the table measures each outcome itself, not a breaker's
+                      ("fail_fast", "0")])
+        items.update(dict(extra))
+        items = list(items.items())
         write_file(path, "# test IdP on loopback (test_e2e.py)\n" +
                    "".join("%s = %s\n" % kv for kv in items), 0o600)
 
@@ -742,6 +753,87 @@ class E2E:
             self.secrets.add(tok)
         return {"rc": rc, "out": out, "err": err, "elapsed": elapsed, "prompts": prompts,
                 "env": envd}
+
+    def case_parallel_outage(self):
+        """Fifty parallel keyboard-interactive logins (test IdP, scenario
+        ok) all succeed, with fifty success lines and no process left;
+        then the IdP is blackholed (SYNs dropped) and fifty more are
+        answered within connect_timeout + 1 s of the module's time in all,
+        not fifty times it: the first waits connect_timeout and opens the
+        breaker, the others fail fast."""
+        t, st = self.t, self.st
+        n = OUTAGE_LOGINS
+        tag = "parallel, %d keyboard-interactive" % n
+        self.conf_testidp(self.sshd_conf, "ok")
+        mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
+        stop_watch = threading.Event()
+
+        def watch():       # every sshd process of the run, for the final check
+            while not stop_watch.is_set():
+                st.remember_sshd_tree()
+                time.sleep(0.05)
+        wt = threading.Thread(target=watch, daemon=True)
+        wt.start()
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(n) as ex:
+            res = list(ex.map(lambda _: self.ssh(self.user, TEST_PW, "keyboard-interactive",
+                                                 timeout=120), range(n)))
+        took = time.monotonic() - t0
+        stop_watch.set()
+        wt.join(5)
+        self.figures["parallel outage"] = took
+        good = [r for r in res if r["rc"] == 0 and r["env"].get("OAUTH2_ACCESS_TOKEN")]
+        t.eq(len(good), n, "%s: all succeed (%.1f s)" % (tag, took))
+        if len(good) != n:
+            t.diag(repr([(r["rc"], r["err"][-300:]) for r in res if r not in good][:3]))
+        lines = self.auth_lines(mark, self.user)
+        t.eq(sorted(field(x, "outcome") for _, _, x in lines), ["success"] * n,
+             "%s: %d log lines, all outcome=success" % (tag, n))
+        listener = st.sshd.pid
+        try:
+            wait_for(lambda: not descendants(listener), 15, "sshd's children to exit")
+        except RuntimeError:
+            pass
+        kids = descendants(listener)
+        t.ok(not kids and st.sshd.poll() is None,
+             "%s: no sshd child left, the listener still up" % tag,
+             [(k, proc_table().get(k)) for k in kids])
+        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
+        t.eq(lingering, [], "%s: no process of the run outlives its connection" % tag)
+        log = self.read(self.sshd_log, emark)
+        t.eq(log.count("Accepted "), n, "%s: sshd logged %d accepted logins" % (tag, n))
+
+        # The IdP vanishes: every SYN to it is dropped.
+        bh = Blackhole()
+        url = bh.url("/token")
+        try:
+            breaker_forget(url)
+            self.conf_testidp_url(self.sshd_conf, url, [("fail_fast", "30"),
+                                                        ("connect_timeout",
+                                                         str(OUTAGE_CONNECT))])
+            mark = self.shim_mark()
+            t0 = time.monotonic()
+            res = [self.ssh(self.user, TEST_PW, "keyboard-interactive", timeout=60)
+                   for _ in range(n)]
+            took = time.monotonic() - t0
+        finally:
+            bh.stop()
+            breaker_forget(url)
+        tag = "IdP blackholed, %d logins" % n
+        t.ok(all(r["rc"] == 255 for r in res), "%s: all refused" % tag,
+             [r["rc"] for r in res])
+        lines = [x for _, _, x in self.auth_lines(mark, self.user)]
+        t.eq([field(x, "outcome") for x in lines], ["unavailable"] * n,
+             "%s: %d log lines, all outcome=unavailable" % (tag, n))
+        fast = ["failing fast since" in (field(x, "detail") or "") for x in lines]
+        t.ok(len(fast) == n and not fast[0] and all(fast[1:]),
+             "%s: the first waits for the IdP, the other %d fail fast" % (tag, n - 1),
+             [field(x, "detail") for x in lines[:3]])
+        total = sum(int(field(x, "elapsed_ms") or 0) for x in lines)
+        t.ok(len(lines) == n and total <= (OUTAGE_CONNECT + 1) * 1000,
+             "%s: answered within connect_timeout + 1 s in all (the module's elapsed_ms "
+             "add up to %d ms; %.1f s of ssh in all)" % (tag, total, took))
+        self.figures["blackholed"] = (took, total)
 
     # sudo -------------------------------------------------------------------
     def setup_sudo(self):
@@ -1202,6 +1294,87 @@ class E2E:
         bad = [l for l in log.splitlines() if re.search(r"\b(fatal|error):", l)]
         t.eq(bad, [], "parallel: sshd logged no error or fatal line")
 
+    def case_parallel_outage(self):
+        """Fifty parallel keyboard-interactive logins (test IdP, scenario
+        ok) all succeed, with fifty success lines and no process left;
+        then the IdP is blackholed (SYNs dropped) and fifty more are
+        answered within connect_timeout + 1 s of the module's time in all,
+        not fifty times it: the first waits connect_timeout and opens the
+        breaker, the others fail fast."""
+        t, st = self.t, self.st
+        n = OUTAGE_LOGINS
+        tag = "parallel, %d keyboard-interactive" % n
+        self.conf_testidp(self.sshd_conf, "ok")
+        mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
+        stop_watch = threading.Event()
+
+        def watch():       # every sshd process of the run, for the final check
+            while not stop_watch.is_set():
+                st.remember_sshd_tree()
+                time.sleep(0.05)
+        wt = threading.Thread(target=watch, daemon=True)
+        wt.start()
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(n) as ex:
+            res = list(ex.map(lambda _: self.ssh(self.user, TEST_PW, "keyboard-interactive",
+                                                 timeout=120), range(n)))
+        took = time.monotonic() - t0
+        stop_watch.set()
+        wt.join(5)
+        self.figures["parallel outage"] = took
+        good = [r for r in res if r["rc"] == 0 and r["env"].get("OAUTH2_ACCESS_TOKEN")]
+        t.eq(len(good), n, "%s: all succeed (%.1f s)" % (tag, took))
+        if len(good) != n:
+            t.diag(repr([(r["rc"], r["err"][-300:]) for r in res if r not in good][:3]))
+        lines = self.auth_lines(mark, self.user)
+        t.eq(sorted(field(x, "outcome") for _, _, x in lines), ["success"] * n,
+             "%s: %d log lines, all outcome=success" % (tag, n))
+        listener = st.sshd.pid
+        try:
+            wait_for(lambda: not descendants(listener), 15, "sshd's children to exit")
+        except RuntimeError:
+            pass
+        kids = descendants(listener)
+        t.ok(not kids and st.sshd.poll() is None,
+             "%s: no sshd child left, the listener still up" % tag,
+             [(k, proc_table().get(k)) for k in kids])
+        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
+        t.eq(lingering, [], "%s: no process of the run outlives its connection" % tag)
+        log = self.read(self.sshd_log, emark)
+        t.eq(log.count("Accepted "), n, "%s: sshd logged %d accepted logins" % (tag, n))
+
+        # The IdP vanishes: every SYN to it is dropped.
+        bh = Blackhole()
+        url = bh.url("/token")
+        try:
+            breaker_forget(url)
+            self.conf_testidp_url(self.sshd_conf, url, [("fail_fast", "30"),
+                                                        ("connect_timeout",
+                                                         str(OUTAGE_CONNECT))])
+            mark = self.shim_mark()
+            t0 = time.monotonic()
+            res = [self.ssh(self.user, TEST_PW, "keyboard-interactive", timeout=60)
+                   for _ in range(n)]
+            took = time.monotonic() - t0
+        finally:
+            bh.stop()
+            breaker_forget(url)
+        tag = "IdP blackholed, %d logins" % n
+        t.ok(all(r["rc"] == 255 for r in res), "%s: all refused" % tag,
+             [r["rc"] for r in res])
+        lines = [x for _, _, x in self.auth_lines(mark, self.user)]
+        t.eq([field(x, "outcome") for x in lines], ["unavailable"] * n,
+             "%s: %d log lines, all outcome=unavailable" % (tag, n))
+        fast = ["failing fast since" in (field(x, "detail") or "") for x in lines]
+        t.ok(len(fast) == n and not fast[0] and all(fast[1:]),
+             "%s: the first waits for the IdP, the other %d fail fast" % (tag, n - 1),
+             [field(x, "detail") for x in lines[:3]])
+        total = sum(int(field(x, "elapsed_ms") or 0) for x in lines)
+        t.ok(len(lines) == n and total <= (OUTAGE_CONNECT + 1) * 1000,
+             "%s: answered within connect_timeout + 1 s in all (the module's elapsed_ms "
+             "add up to %d ms; %.1f s of ssh in all)" % (tag, total, took))
+        self.figures["blackholed"] = (took, total)
+
     # sudo ------------------------------------------------------------------
     def case_glewlwyd_sudo(self):
         t, g = self.t, self.g
@@ -1552,6 +1725,7 @@ def main():
         for case in (e.case_glewlwyd_ssh, e.case_unknown_user, e.case_root_junk,
                      e.case_outcomes_ssh, e.case_mfa_ssh, e.case_bang_user,
                      e.case_export_options_ssh, e.case_idp_down, e.case_parallel,
+                     e.case_parallel_outage,
                      e.case_glewlwyd_sudo, e.case_outcomes_sudo, e.case_mfa_sudo,
                      e.case_no_secrets):
             try:

@@ -153,6 +153,54 @@ class TestIdP:
         self.stderr.close()
 
 
+class Blackhole:
+    """An IdP that has vanished from the network, on 127.0.0.1 and without
+    a firewall: a listener with a backlog of 0 that never accepts, whose
+    queue is filled at once, so that the kernel drops every further SYN
+    (net.ipv4.tcp_abort_on_overflow is 0, the default) and a connect()
+    waits until the client's connect timeout, as with packets dropped."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.fill = []
+        for _ in range(4):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", self.port))
+            except BlockingIOError:
+                pass
+            self.fill.append(c)
+        # The handshakes that fit complete at once; the rest are dropped.
+        time.sleep(0.2)
+
+    def url(self, path="/token"):
+        return "https://127.0.0.1:%d%s" % (self.port, path)
+
+    def stop(self):
+        for c in self.fill:
+            c.close()
+        self.sock.close()
+
+
+BREAKER_DIR = "/run/pam_ropc"
+
+
+def breaker_forget(key):
+    """Remove the fail-fast state the module keeps for key (the issuer or
+    token_endpoint setting; files named by its SHA-256, src/breaker.h)."""
+    import hashlib
+    h = hashlib.sha256(key.encode()).hexdigest()
+    if not os.path.isdir(BREAKER_DIR):
+        return
+    for n in os.listdir(BREAKER_DIR):
+        if n in (h + ".down", h + ".probe") or n.startswith("." + h + "."):
+            os.unlink(os.path.join(BREAKER_DIR, n))
+
+
 SYSLOG_RE = re.compile(r"SYSLOG\((\d+)\): (.*)$")
 
 
