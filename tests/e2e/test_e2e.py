@@ -754,87 +754,6 @@ class E2E:
         return {"rc": rc, "out": out, "err": err, "elapsed": elapsed, "prompts": prompts,
                 "env": envd}
 
-    def case_parallel_outage(self):
-        """Fifty parallel keyboard-interactive logins (test IdP, scenario
-        ok) all succeed, with fifty success lines and no process left;
-        then the IdP is blackholed (SYNs dropped) and fifty more are
-        answered within connect_timeout + 1 s of the module's time in all,
-        not fifty times it: the first waits connect_timeout and opens the
-        breaker, the others fail fast."""
-        t, st = self.t, self.st
-        n = OUTAGE_LOGINS
-        tag = "parallel, %d keyboard-interactive" % n
-        self.conf_testidp(self.sshd_conf, "ok")
-        mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
-        stop_watch = threading.Event()
-
-        def watch():       # every sshd process of the run, for the final check
-            while not stop_watch.is_set():
-                st.remember_sshd_tree()
-                time.sleep(0.05)
-        wt = threading.Thread(target=watch, daemon=True)
-        wt.start()
-        t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(n) as ex:
-            res = list(ex.map(lambda _: self.ssh(self.user, TEST_PW, "keyboard-interactive",
-                                                 timeout=120), range(n)))
-        took = time.monotonic() - t0
-        stop_watch.set()
-        wt.join(5)
-        self.figures["parallel outage"] = took
-        good = [r for r in res if r["rc"] == 0 and r["env"].get("OAUTH2_ACCESS_TOKEN")]
-        t.eq(len(good), n, "%s: all succeed (%.1f s)" % (tag, took))
-        if len(good) != n:
-            t.diag(repr([(r["rc"], r["err"][-300:]) for r in res if r not in good][:3]))
-        lines = self.auth_lines(mark, self.user)
-        t.eq(sorted(field(x, "outcome") for _, _, x in lines), ["success"] * n,
-             "%s: %d log lines, all outcome=success" % (tag, n))
-        listener = st.sshd.pid
-        try:
-            wait_for(lambda: not descendants(listener), 15, "sshd's children to exit")
-        except RuntimeError:
-            pass
-        kids = descendants(listener)
-        t.ok(not kids and st.sshd.poll() is None,
-             "%s: no sshd child left, the listener still up" % tag,
-             [(k, proc_table().get(k)) for k in kids])
-        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
-        t.eq(lingering, [], "%s: no process of the run outlives its connection" % tag)
-        log = self.read(self.sshd_log, emark)
-        t.eq(log.count("Accepted "), n, "%s: sshd logged %d accepted logins" % (tag, n))
-
-        # The IdP vanishes: every SYN to it is dropped.
-        bh = Blackhole()
-        url = bh.url("/token")
-        try:
-            breaker_forget(url)
-            self.conf_testidp_url(self.sshd_conf, url, [("fail_fast", "30"),
-                                                        ("connect_timeout",
-                                                         str(OUTAGE_CONNECT))])
-            mark = self.shim_mark()
-            t0 = time.monotonic()
-            res = [self.ssh(self.user, TEST_PW, "keyboard-interactive", timeout=60)
-                   for _ in range(n)]
-            took = time.monotonic() - t0
-        finally:
-            bh.stop()
-            breaker_forget(url)
-        tag = "IdP blackholed, %d logins" % n
-        t.ok(all(r["rc"] == 255 for r in res), "%s: all refused" % tag,
-             [r["rc"] for r in res])
-        lines = [x for _, _, x in self.auth_lines(mark, self.user)]
-        t.eq([field(x, "outcome") for x in lines], ["unavailable"] * n,
-             "%s: %d log lines, all outcome=unavailable" % (tag, n))
-        fast = ["failing fast since" in (field(x, "detail") or "") for x in lines]
-        t.ok(len(fast) == n and not fast[0] and all(fast[1:]),
-             "%s: the first waits for the IdP, the other %d fail fast" % (tag, n - 1),
-             [field(x, "detail") for x in lines[:3]])
-        total = sum(int(field(x, "elapsed_ms") or 0) for x in lines)
-        t.ok(len(lines) == n and total <= (OUTAGE_CONNECT + 1) * 1000,
-             "%s: answered within connect_timeout + 1 s in all (the module's elapsed_ms "
-             "add up to %d ms; %.1f s of ssh in all)" % (tag, total, took))
-        self.figures["blackholed"] = (took, total)
-
     # sudo -------------------------------------------------------------------
     def setup_sudo(self):
         t, st = self.t, self.st
@@ -1239,26 +1158,50 @@ class E2E:
                     DOWN_MARGIN, r["elapsed"]))
             self.figures["ssh %s idp down" % method] = (r["elapsed"], ms)
 
-    def case_parallel(self):
-        t, g, st = self.t, self.g, self.st
-        self.conf_glewlwyd(self.sshd_conf)
-        mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
-        methods = [METHODS[i % 2] for i in range(PARALLEL)]
-        t0 = time.monotonic()
+    def parallel(self, fn, args):
+        """fn(arg) for every arg at once, while every sshd process of the
+        run is remembered (for check_settled).  (results, seconds)."""
+        st = self.st
         stop_watch = threading.Event()
 
-        def watch():       # every sshd process of the run, for the final check
+        def watch():
             while not stop_watch.is_set():
                 st.remember_sshd_tree()
                 time.sleep(0.05)
         wt = threading.Thread(target=watch, daemon=True)
         wt.start()
-        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
-            res = list(ex.map(lambda m: self.ssh(g["DEMO_USER"], g["DEMO_PASSWORD"], m, timeout=90),
-                              methods))
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(len(list(args))) as ex:
+            res = list(ex.map(fn, args))
         took = time.monotonic() - t0
         stop_watch.set()
         wt.join(5)
+        return res, took
+
+    def check_settled(self, tag):
+        """After parallel logins: every per-connection sshd is gone (not
+        even re-parented), only the listener is left."""
+        t, st = self.t, self.st
+        listener = st.sshd.pid
+        try:
+            wait_for(lambda: not descendants(listener), 15, "sshd's children to exit")
+        except RuntimeError:
+            pass
+        kids = descendants(listener)
+        t.ok(not kids and st.sshd.poll() is None,
+             "%s: all sshd children exited, the listener is still up" % tag,
+             [(k, proc_table().get(k)) for k in kids])
+        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
+        t.eq(lingering, [], "%s: no sshd process of the run outlives its connection "
+             "(not even re-parented)" % tag)
+
+    def case_parallel(self):
+        t, g = self.t, self.g
+        self.conf_glewlwyd(self.sshd_conf)
+        mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
+        methods = [METHODS[i % 2] for i in range(PARALLEL)]
+        res, took = self.parallel(lambda m: self.ssh(g["DEMO_USER"], g["DEMO_PASSWORD"], m,
+                                                     timeout=90), methods)
         self.figures["parallel"] = took
         okc = [r["rc"] == 0 and r["env"].get("OAUTH2_ACCESS_TOKEN") for r in res]
         t.ok(all(okc), "%d parallel ssh logins (%d password, %d keyboard-interactive) all "
@@ -1275,19 +1218,7 @@ class E2E:
         lines = self.auth_lines(mark, g["DEMO_USER"])
         t.eq(sorted(field(x, "outcome") for _, _, x in lines), ["success"] * PARALLEL,
              "parallel: %d log lines, all outcome=success" % PARALLEL)
-        # Every per-connection sshd is gone, only the listener is left.
-        listener = st.sshd.pid
-        try:
-            wait_for(lambda: not descendants(listener), 10, "sshd's children to exit")
-        except RuntimeError:
-            pass
-        kids = descendants(listener)
-        t.ok(not kids and st.sshd.poll() is None,
-             "parallel: all sshd children exited, the listener is still up",
-             [(k, proc_table().get(k)) for k in kids])
-        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
-        t.eq(lingering, [], "parallel: no sshd process of the run outlives its connection "
-             "(not even re-parented)")
+        self.check_settled("parallel")
         log = self.read(self.sshd_log, emark)
         t.eq(log.count("Accepted "), PARALLEL, "parallel: sshd logged %d accepted logins"
              % PARALLEL)
@@ -1301,26 +1232,13 @@ class E2E:
         answered within connect_timeout + 1 s of the module's time in all,
         not fifty times it: the first waits connect_timeout and opens the
         breaker, the others fail fast."""
-        t, st = self.t, self.st
+        t = self.t
         n = OUTAGE_LOGINS
         tag = "parallel, %d keyboard-interactive" % n
         self.conf_testidp(self.sshd_conf, "ok")
         mark, emark = self.shim_mark(), os.path.getsize(self.sshd_log)
-        stop_watch = threading.Event()
-
-        def watch():       # every sshd process of the run, for the final check
-            while not stop_watch.is_set():
-                st.remember_sshd_tree()
-                time.sleep(0.05)
-        wt = threading.Thread(target=watch, daemon=True)
-        wt.start()
-        t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(n) as ex:
-            res = list(ex.map(lambda _: self.ssh(self.user, TEST_PW, "keyboard-interactive",
-                                                 timeout=120), range(n)))
-        took = time.monotonic() - t0
-        stop_watch.set()
-        wt.join(5)
+        res, took = self.parallel(lambda _: self.ssh(self.user, TEST_PW, "keyboard-interactive",
+                                                     timeout=120), range(n))
         self.figures["parallel outage"] = took
         good = [r for r in res if r["rc"] == 0 and r["env"].get("OAUTH2_ACCESS_TOKEN")]
         t.eq(len(good), n, "%s: all succeed (%.1f s)" % (tag, took))
@@ -1329,17 +1247,7 @@ class E2E:
         lines = self.auth_lines(mark, self.user)
         t.eq(sorted(field(x, "outcome") for _, _, x in lines), ["success"] * n,
              "%s: %d log lines, all outcome=success" % (tag, n))
-        listener = st.sshd.pid
-        try:
-            wait_for(lambda: not descendants(listener), 15, "sshd's children to exit")
-        except RuntimeError:
-            pass
-        kids = descendants(listener)
-        t.ok(not kids and st.sshd.poll() is None,
-             "%s: no sshd child left, the listener still up" % tag,
-             [(k, proc_table().get(k)) for k in kids])
-        lingering = [p for p in st.sshd_pids if p != listener and alive(p)]
-        t.eq(lingering, [], "%s: no process of the run outlives its connection" % tag)
+        self.check_settled(tag)
         log = self.read(self.sshd_log, emark)
         t.eq(log.count("Accepted "), n, "%s: sshd logged %d accepted logins" % (tag, n))
 
@@ -1373,6 +1281,7 @@ class E2E:
         t.ok(len(lines) == n and total <= (OUTAGE_CONNECT + 1) * 1000,
              "%s: answered within connect_timeout + 1 s in all (the module's elapsed_ms "
              "add up to %d ms; %.1f s of ssh in all)" % (tag, total, took))
+        self.check_settled(tag)
         self.figures["blackholed"] = (took, total)
 
     # sudo ------------------------------------------------------------------
