@@ -18,6 +18,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modutil.h>
 #include <openssl/evp.h>
@@ -637,10 +638,16 @@ failing_fast(struct ropc_ctx *ctx, struct attempt *a, bool *probing)
  * the IdP down (no connection, a timeout: ctx->idp_down, set by http.c),
  * whichever it was (discovery, the key set, the token request...). */
 static void
-breaker_after(struct ropc_ctx *ctx, bool probing)
+breaker_after(struct ropc_ctx *ctx, const struct attempt *a, bool probing)
 {
-	if (ctx->settings->fail_fast > 0)
-		ropc_breaker_report(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings), ctx->idp_down,
+	/* Down only when the login found nothing else: a stale copy that
+	 * served, or a token endpoint that answered, says the IdP is there. */
+	bool down = ctx->idp_down && a->outcome == ROPC_OUT_UNAVAILABLE;
+
+	/* pam_ropc_helper's caller can slow it down at will (its cgroup):
+	 * the helper never records anything. */
+	if (ctx->settings->fail_fast > 0 && !ctx->breaker_read_only)
+		ropc_breaker_report(ctx, ROPC_BREAKER_DIR, idp_name(ctx->settings), down,
 				    ctx->settings->fail_fast, probing);
 }
 
@@ -756,11 +763,11 @@ ask(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *p
 	if (failing_fast(ctx, a, &probing)) {
 		/* decided: unavailable */
 	} else if (resolve(ctx, a) < 0) {
-		breaker_after(ctx, probing);
+		breaker_after(ctx, a, probing);
 	} else {
 		ask_idp(ctx, a, idp_user, password,
 			ctx->settings->otp_param != NULL ? code : NULL, v, id);
-		breaker_after(ctx, probing);
+		breaker_after(ctx, a, probing);
 		if (code != NULL)
 			frame_detail(a, ctx->settings->otp_append ? "otp_append: " : "otp_param: ",
 				     "");
@@ -822,6 +829,12 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 	/* Not root, and the helper reads what this caller may not: the
 	 * local steps (who, the password) run here, the rest there. */
 	via_helper = settings_rc == PAM_AUTHINFO_UNAVAIL;
+	if (via_helper && (ctx->settings->flow == ROPC_FLOW_DEVICE ||
+			   ctx->settings->otp_param != NULL || ctx->settings->otp_append)) {
+		decide(&a, ROPC_OUT_UNAVAILABLE, "not root, and the settings ask for a code or the "
+		       "device flow, which pam_ropc_helper cannot do");
+		goto done;
+	}
 	if (settings_rc != PAM_SUCCESS && !via_helper) {
 		decide(&a, ROPC_OUT_MISCONFIGURED,
 		       "settings refused; see the config: lines before this one");
@@ -925,11 +938,11 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 		if (failing_fast(ctx, &a, &probing)) {
 			goto asked;
 		} else if (resolve(ctx, &a) < 0) {
-			breaker_after(ctx, probing);
+			breaker_after(ctx, &a, probing);
 			goto asked;
 		}
 		device_login(ctx, &a, idp_user, &v, &id);
-		breaker_after(ctx, probing);
+		breaker_after(ctx, &a, probing);
 		goto asked;
 	}
 
@@ -992,7 +1005,13 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 	 * the person's typing. */
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
 	if (via_helper) {
-		helper_step(ctx, &a, user, password);
+		/* The helper checks only its caller's own password: another
+		 * account is not asked about at all (a fallback stack goes on). */
+		if (pw == NULL || pw->pw_uid != getuid())
+			decide(&a, ROPC_OUT_UNAVAILABLE, "not root, and not the caller's own account: "
+			       "pam_ropc_helper checks only its caller's password");
+		else
+			helper_step(ctx, &a, user, password);
 		goto asked;
 	}
 	ask(ctx, &a, idp_user, password, code, &v, &id);

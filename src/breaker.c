@@ -472,6 +472,10 @@ decide(struct ropc_ctx *ctx, struct paths *p, long window, long long *since)
 		if (now < until)
 			ropc_debug(ctx, "fail_fast: %s ends more than %ld s ahead (the clock moved "
 				   "back, or the window shrank): taken as over", p->state, window);
+		/* pam_ropc_helper asks without probing: its caller could slow it
+		 * down to make any answer a timeout. */
+		if (ctx->breaker_read_only)
+			return ROPC_BREAKER_CLOSED;
 		t = try_probe(ctx, p, now, window);
 	}
 	if (t == TRY_FAILED)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <security/pam_modules.h>
 
@@ -34,6 +35,8 @@ struct ropc_ctx {
 	unsigned int errors;       /* lines logged at LOG_ERR or worse in this call */
 	bool idp_down;             /* a request of this call found no connection or timed
 				    * out (http.c): what opens the fail-fast breaker */
+	FILE *echo;                /* ropcctl: log lines go here, not to syslog */
+	bool breaker_read_only;    /* pam_ropc_helper: obey the breaker, never change it */
 };
 
 /* Wipe memory so the compiler cannot elide it. */

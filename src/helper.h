@@ -25,6 +25,9 @@
  * before its own settings give it a bound (seconds). */
 #define ROPC_HELPER_START_SECONDS 30
 
+/* The most the helper's alarm gives a whole login (seconds). */
+#define ROPC_HELPER_MAX_SECONDS 120
+
 /* How long the helper pauses after any outcome but a success, as a brake
  * on guessing (seconds, as unix_chkpwd). */
 #define ROPC_HELPER_FAIL_DELAY 2

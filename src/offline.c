@@ -643,7 +643,9 @@ ropc_offline_check(struct ropc_ctx *ctx, const char *dir, const struct ropc_offl
 	char *keystr, *data = NULL;
 	size_t len = 0;
 	time_t mtime = 0;
-	long long now, entry_age;
+	long long now, entry_age, locked_until;
+	long lockout;
+	int max, failures;
 	int lfd = -1, rc;
 	enum lock_rc lrc;
 	enum ropc_offline_rc out = ROPC_OFFLINE_NO_ENTRY;
@@ -728,7 +730,29 @@ ropc_offline_check(struct ropc_ctx *ctx, const char *dir, const struct ropc_offl
 		set_why(why, whysize, "the offline entry is malformed");
 		goto done;
 	}
+	/* Count the attempt before its result is used, and refuse when it
+	 * cannot be counted: a caller that makes the write fail (one that runs
+	 * pam_ropc_helper with a file size limit, say) gets no free guess.  A
+	 * match takes the count back. */
+	max = rules->max_failures < 1 ? 1 : rules->max_failures;
+	failures = e.failures < INT_MAX ? e.failures + 1 : INT_MAX;
+	locked_until = e.locked_until;
+	lockout = rules->lockout > 0 ? rules->lockout : 0;
+	if (failures >= max && lockout > 0)
+		locked_until = now + (long long)lockout;
+	if (write_entry(ctx, dir, keystr, name, e.hash, e.success, failures, locked_until,
+			e.claims) < 0) {
+		ropc_log(ctx, LOG_WARNING, "offline: the attempt could not be counted in the entry "
+			 "%s; refused", name);
+		set_why(why, whysize, "the attempt cannot be counted in the offline entry");
+		out = ROPC_OFFLINE_REFUSED;
+		goto done;
+	}
 	if (match) {
+		if (write_entry(ctx, dir, keystr, name, e.hash, e.success, e.failures,
+				e.locked_until, e.claims) < 0)
+			ropc_log(ctx, LOG_WARNING, "offline: the entry %s keeps one failure more "
+				 "than it had: it could not be written back", name);
 		if (claims != NULL && e.claims != NULL &&
 		    (json_object_deep_copy(e.claims, claims, NULL) != 0 || *claims == NULL)) {
 			*claims = NULL;
@@ -743,29 +767,15 @@ ropc_offline_check(struct ropc_ctx *ctx, const char *dir, const struct ropc_offl
 		out = ROPC_OFFLINE_OK;
 		goto done;
 	}
-
-	/* A mismatch: count it, and lock out at max_failures. */
-	{
-		int max = rules->max_failures < 1 ? 1 : rules->max_failures;
-		int failures = e.failures < INT_MAX ? e.failures + 1 : INT_MAX;
-		long long locked_until = e.locked_until;
-		long lockout = rules->lockout > 0 ? rules->lockout : 0;
-
-		if (failures >= max && lockout > 0)
-			locked_until = now + (long long)lockout;
-		if (write_entry(ctx, dir, keystr, name, e.hash, e.success, failures, locked_until,
-				e.claims) < 0)
-			ropc_log(ctx, LOG_WARNING, "offline: the failure could not be counted in the "
-				 "entry %s", name);
-		if (locked_until > now)
-			set_why(why, whysize, "the password does not match the offline entry "
-				"(failure %d of %d): locked out offline for %lld s", failures, max,
-				locked_until - now);
-		else
-			set_why(why, whysize, "the password does not match the offline entry "
-				"(failure %d of %d)", failures, max);
-		out = ROPC_OFFLINE_REFUSED;
-	}
+	/* A mismatch: counted above; locked out at max_failures. */
+	if (locked_until > now)
+		set_why(why, whysize, "the password does not match the offline entry "
+			"(failure %d of %d): locked out offline for %lld s", failures, max,
+			locked_until - now);
+	else
+		set_why(why, whysize, "the password does not match the offline entry "
+			"(failure %d of %d)", failures, max);
+	out = ROPC_OFFLINE_REFUSED;
 done:
 	unlock_entry(lfd);
 	ropc_wipe(e.hash, sizeof(e.hash));
@@ -776,4 +786,37 @@ done:
 	}
 	free(keystr);
 	return out;
+}
+
+int
+ropc_offline_peek(struct ropc_ctx *ctx, const char *dir, const struct ropc_offline_key *key,
+		  long long *success, int *failures, long long *locked_until)
+{
+	struct json_object *root = NULL;
+	struct entry e;
+	char why[256], *keystr, *data = NULL;
+	size_t len = 0;
+	time_t mtime = 0;
+	int rc;
+
+	keystr = make_key(key, why, sizeof(why));
+	if (keystr == NULL)
+		return -1;
+	rc = ropc_cache_read(ctx, dir, ROPC_CACHE_OFFLINE, keystr, ENTRY_MAX, &data, &len, &mtime);
+	free(keystr);
+	if (rc != 0)
+		return rc;
+	rc = parse_entry(data, len, &root, &e, why, sizeof(why));
+	ropc_wipe(data, len);
+	free(data);
+	if (rc < 0) {
+		ropc_log(ctx, LOG_WARNING, "offline: an entry cannot be used: %s", why);
+		return -1;
+	}
+	*success = e.success;
+	*failures = e.failures;
+	*locked_until = e.locked_until;
+	ropc_wipe(e.hash, sizeof(e.hash));
+	ropc_json_object_done(root);
+	return 0;
 }

@@ -79,4 +79,12 @@ ROPC_HIDDEN enum ropc_offline_rc ropc_offline_check(struct ropc_ctx *ctx, const 
 						    struct json_object **claims, long *age,
 						    char *why, size_t whysize);
 
+/* What an admin may see of the entry of key (ropcctl cache status):
+ * 0 with *success (the last online success), *failures and
+ * *locked_until, never the hash; 1 when there is none; -1 when it cannot
+ * be used (logged). */
+ROPC_HIDDEN int ropc_offline_peek(struct ropc_ctx *ctx, const char *dir,
+				  const struct ropc_offline_key *key, long long *success,
+				  int *failures, long long *locked_until);
+
 #endif

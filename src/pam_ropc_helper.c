@@ -4,13 +4,15 @@
  * does with unix_chkpwd.  See helper.h for the protocol.
  *
  * It is installed setuid root, and the first thing it does is to give up
- * every privilege but one: being uid 0 as the owner of root's files (the
- * settings, the client secret, cache_dir, /run/pam_ropc), which it must
- * read and write as the module does.  So: all three uids and gids 0 (the
- * caller can no longer signal or trace it), no supplementary group, every
- * capability dropped from every set including the bounding set,
- * no_new_privs, not dumpable, no core, an empty environment, no inherited
- * descriptor but fd 0, 1 and 2.  Then:
+ * what it can of root: all three uids and gids 0 (the caller can no
+ * longer signal or trace it), no supplementary group, its own limits,
+ * priority, scheduling and timers, every capability dropped from every
+ * set including the bounding set, no_new_privs, not dumpable, no core,
+ * an empty environment, /dev/null on fd 1 and 2 and no other descriptor
+ * but fd 0.  What is left is uid 0 as the owner of root's files (the
+ * settings, the secret, cache_dir), which it must read and write as the
+ * module does; it is still the owner of every other root file too (see
+ * pam_ropc_helper(8), SECURITY).  Then:
  *
  *   - it takes its settings from ROPC_DEFAULT_CONFIG only (never from its
  *     caller: one able to pass token_endpoint could send the client secret
@@ -18,8 +20,9 @@
  *   - it checks only its caller's own password: the real uid it was run
  *     with must own USER, else it refuses, logs and exits;
  *   - it reads the password from fd 0, which must be a pipe;
- *   - it runs the module's own login (online, offline cache, fail fast),
- *     exports no token, and exits with the outcome's number, after a pause
+ *   - it runs the module's own login (online, offline cache, fail fast,
+ *     which it obeys but never changes: its caller can slow it down to
+ *     make any request time out), exports no token, and exits with the outcome's number, after a pause
  *     of ROPC_HELPER_FAIL_DELAY seconds for anything but a success;
  *   - an alarm bounds the whole run (the settings' timeouts, a few
  *     requests' worth); when it rings the helper dies of SIGALRM, which the
@@ -39,6 +42,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,7 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <security/pam_appl.h>
@@ -72,6 +77,48 @@ early_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Limits, priority, scheduling, CPU affinity and interval timers of our
+ * own, not the caller's.  0 or -1 with why. */
+static int
+reset_process(char *why, size_t whysize)
+{
+	static const struct { int res; rlim_t cur, max; } lim[] = {
+		{ RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY },
+		{ RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY },
+		{ RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY },
+		{ RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY },
+		{ RLIMIT_STACK, 8 * 1024 * 1024, RLIM_INFINITY },
+		{ RLIMIT_NOFILE, 1024, 4096 },
+		{ RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY },
+		{ RLIMIT_CORE, 0, 0 },
+	};
+	const struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	const struct sched_param normal = { 0 };
+	cpu_set_t all;
+	size_t i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		struct rlimit r = { lim[i].cur, lim[i].max };
+
+		if (setrlimit(lim[i].res, &r) < 0) {
+			snprintf(why, whysize, "cannot reset its limits: %s", strerror(errno));
+			return -1;
+		}
+	}
+	CPU_ZERO(&all);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &all);
+	if (setpriority(PRIO_PROCESS, 0, 0) < 0 ||
+	    sched_setscheduler(0, SCHED_OTHER, &normal) < 0 ||
+	    setitimer(ITIMER_VIRTUAL, &off, NULL) < 0 || setitimer(ITIMER_PROF, &off, NULL) < 0) {
+		snprintf(why, whysize, "cannot reset its priority or timers: %s", strerror(errno));
+		return -1;
+	}
+	/* Some CPUs may be offline: the mask is trimmed, not refused. */
+	(void)sched_setaffinity(0, sizeof(all), &all);
+	return 0;
+}
+
 /* Everything but uid 0 as an owner of files goes, at once.  0 or -1. */
 static int
 drop_privileges(char *why, size_t whysize)
@@ -91,6 +138,12 @@ drop_privileges(char *why, size_t whysize)
 		snprintf(why, whysize, "cannot set its ids: %s", strerror(errno));
 		return -1;
 	}
+	/* What the caller set survives exec: limits (a file size limit makes
+	 * writes fail, a descriptor limit makes connects fail), priority,
+	 * scheduling, CPUs, timers.  Ours, while CAP_SYS_RESOURCE and
+	 * CAP_SYS_NICE are still there. */
+	if (reset_process(why, whysize) < 0)
+		return -1;
 	for (cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
 		;
 	if (errno != EINVAL || cap == 0) {
@@ -132,7 +185,7 @@ static void
 set_signals(void)
 {
 	static const int ignored[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP,
-				       SIGPIPE, SIGXFSZ };
+				       SIGPIPE };
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
@@ -145,23 +198,22 @@ set_signals(void)
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* fd 0, 1 and 2 open (0 is checked later), nothing else.  0 or -1. */
+/* fd 0 as given (checked later), 1 and 2 on /dev/null, nothing else.
+ * 0 or -1. */
 static int
 set_descriptors(void)
 {
-	int fd;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	for (fd = 1; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int null = open("/dev/null", O_RDWR);
-
-			if (null != fd)
-				return -1;
-		}
+	if (null < 0 || (null != 1 && dup2(null, 1) < 0) || (null != 2 && dup2(null, 2) < 0))
+		return -1;
+	if (null > 2)
+		close(null);
 	if (close_range(3, ~0U, 0) < 0) {
 		long max = sysconf(_SC_OPEN_MAX), i;
 
@@ -256,13 +308,22 @@ login(const char *user, const char *service, const char *password)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.pamh = pamh;
 	ctx.flags = PAM_SILENT;
+	ctx.breaker_read_only = true;
 	ctx.service = service;
 	rc = ropc_settings_load(&ctx, 0, NULL, &ctx.settings);
 	if (ctx.settings != NULL) {
-		/* Bound the whole run: a handful of requests, each bounded. */
-		alarm((unsigned int)(5 * ctx.settings->timeout + 10));
-		if (ctx.settings->mfa != ROPC_MFA_DENY)
-			ropc_debug(&ctx, "helper: no second step here: mfa = deny");
+		/* Bound the whole run: a handful of requests, each bounded,
+		 * and never more than ROPC_HELPER_MAX_SECONDS. */
+		long bound = 5 * ctx.settings->timeout + 10;
+
+		alarm((unsigned int)(bound < ROPC_HELPER_MAX_SECONDS ? bound :
+				     ROPC_HELPER_MAX_SECONDS));
+		/* No second step here: mfa = deny, and so no offline cache
+		 * either (the module never uses it with a second factor). */
+		if (ctx.settings->mfa != ROPC_MFA_DENY) {
+			ropc_debug(&ctx, "helper: no second step here: mfa = deny, no offline cache");
+			ctx.settings->offline_cache = false;
+		}
 		ctx.settings->mfa = ROPC_MFA_DENY;
 	}
 	o = ropc_authenticate_helper(&ctx, rc, user, password);
@@ -285,8 +346,13 @@ main(int argc, char **argv)
 		early_log(LOG_ERR, "helper: %s; outcome=unavailable (see pam_ropc_helper(8))", why);
 		return ROPC_OUT_UNAVAILABLE;
 	}
+	/* glibc and the libraries read their variables with secure_getenv
+	 * (AT_SECURE) before this; from here on there are none. */
 	clearenv();
 	umask(077);
+	if (chdir("/") < 0)
+		return ROPC_OUT_INTERNAL;
+	(void)setsid();         /* no longer in the caller's session */
 	set_signals();
 	if (set_descriptors() < 0)
 		return ROPC_OUT_INTERNAL;
@@ -298,7 +364,15 @@ main(int argc, char **argv)
 			  "outcome=rejected_input", (unsigned long)caller);
 		return refuse(ROPC_OUT_REJECTED_INPUT);
 	}
+	/* The caller's own account: the uid, and the name that uid has (two
+	 * accounts that share a uid do not check each other's password). */
 	pw = getpwnam(argv[1]);
+	if (pw != NULL && pw->pw_uid == caller) {
+		const struct passwd *own = getpwuid(caller);
+
+		if (own == NULL || strcmp(own->pw_name, pw->pw_name) != 0)
+			pw = NULL;
+	}
 	if (pw == NULL || pw->pw_uid != caller) {
 		char user[300], service[140];
 

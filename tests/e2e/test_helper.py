@@ -23,6 +23,7 @@ What it sets up, and takes down again:
 Environment: ROPC_BUILDDIR (default ./build), ROPC_KEEP=1 keeps the temp dir.
 """
 
+import hashlib
 import os
 import pwd
 import re
@@ -227,22 +228,24 @@ class Suite:
         before = len(self.idp.requests())
         mark = self.syslog.mark()
         r = self.pam(svc, self.alice, user=self.bob)
-        self.expect(r, "PAM_AUTH_ERR", "rejected_input", "the other user's name, as the user")
-        lines = self.helper_lines(mark)
-        uid = pwd.getpwnam(self.alice).pw_uid
-        t.ok(any(p == 4 and "refused: uid %d asked about user \"%s\"" % (uid, self.bob) in x
-                 for p, x in lines),
-             "the helper refuses another user's name and logs it (LOG_WARNING)",
-             "\n".join("<%d> %s" % l for l in lines))
+        t.eq(r.auth, PAM["PAM_AUTHINFO_UNAVAIL"],
+             "the other user's name, as the user: the module does not ask (unavailable)")
+        t.ok("outcome=unavailable " in r.auth_line() and
+             "not the caller's own account" in r.auth_line(),
+             "...and its log line says why", r.auth_line())
         t.eq(len(self.idp.requests()) - before, 0, "the other user's name: no request")
+        uid = pwd.getpwnam(self.alice).pw_uid
         # The helper run by hand, as the user, for the other user: the same.
         mark = self.syslog.mark()
         p = subprocess.run(self.ns(self.alice) + [self.target, self.bob, "manual"],
                            input=PW.encode(), capture_output=True, timeout=60)
         t.eq(p.returncode, STATUS["rejected_input"],
              "the helper run by hand for another user: exit status rejected_input")
-        t.ok(any("asked about user \"%s\"" % self.bob in x for _, x in self.helper_lines(mark)),
-             "the helper run by hand for another user: logged")
+        lines = self.helper_lines(mark)
+        t.ok(any(p == 4 and "refused: uid %d asked about user \"%s\"" % (uid, self.bob) in x
+                 for p, x in lines),
+             "the helper run by hand for another user: refused and logged (LOG_WARNING)",
+             "\n".join("<%d> %s" % l for l in lines))
         # Its own name, with the password in a file, not a pipe: refused.
         path = os.path.join(self.w, "pw-file")
         with open(path, "w") as f:
@@ -340,6 +343,49 @@ class Suite:
         r = self.pam(svc, self.bob)
         self.expect(r, "PAM_AUTHINFO_UNAVAIL", "unavailable", "offline, a user with no entry")
 
+    def case_breaker(self):
+        """The helper obeys the fail-fast state, and never changes it: its
+        caller could slow it down to make any answer a timeout."""
+        t = self.t
+        from ropctest import Blackhole, breaker_forget
+        bh = Blackhole()
+        url = bh.url("/s/password/token?helper=%d" % os.getpid())
+        try:
+            breaker_forget(url)
+            self.config(url)
+            path = os.path.join(self.etc, "pam_ropc.conf")
+            with open(path) as f:
+                text = f.read().replace("fail_fast = 0\n", "fail_fast = 30\n")
+            with open(path, "w") as f:
+                f.write(text)
+            r = self.pam(self.service(), self.alice)
+            t.eq(r.auth, PAM["PAM_AUTHINFO_UNAVAIL"], "breaker: a blackholed IdP, unavailable")
+            h = hashlib.sha256(url.encode()).hexdigest()
+            t.ok(not os.path.exists("/run/pam_ropc/%s.down" % h),
+                 "breaker: the helper did not open it")
+            # Root opens it (the module in a root process); the helper obeys.
+            rr = self.root_login(path)
+            t.ok(os.path.exists("/run/pam_ropc/%s.down" % h), "breaker: opened by a root "
+                 "login", rr)
+            mark = self.syslog.mark()
+            r = self.pam(self.service(), self.alice)
+            line = self.auth_of(self.helper_lines(mark))
+            t.ok(r.auth == PAM["PAM_AUTHINFO_UNAVAIL"] and "failing fast since" in line,
+                 "breaker: then the helper fails fast", line)
+        finally:
+            bh.stop()
+            breaker_forget(url)
+
+    def root_login(self, conf):
+        """One login as root through the module with conf, under
+        pam_wrapper (no namespace needed)."""
+        svc = self.service("config=%s" % conf)
+        env = dict(os.environ, LD_PRELOAD="libpam_wrapper.so", PAM_WRAPPER="1",
+                   PAM_WRAPPER_SERVICE_DIR=self.svcdir)
+        p = subprocess.run([PAMDRIVE, "--service", svc, "--user", self.alice], env=env,
+                           input=(PW + "\n").encode(), capture_output=True, timeout=60)
+        return p.stdout.decode(errors="replace")
+
     def case_refused_arguments(self):
         """A pam.d argument the helper would not apply: no helper, no login."""
         t = self.t
@@ -392,7 +438,7 @@ def check_status_table(t):
 
 
 CASES = ["success", "wrong_password", "other_user", "proc", "refused_arguments", "not_setuid",
-         "offline"]
+         "breaker", "offline"]
 
 
 def main():

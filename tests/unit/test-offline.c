@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -1017,6 +1018,33 @@ test_lock(void)
 	      "waiting: the waiting check saw the new entry (OK with the new password)");
 }
 
+/* A write that fails (a caller's file size limit): no free guess. */
+static void
+test_uncountable(void)
+{
+	const char *c = at("uncountable");
+	struct rlimit old, none = { 0, 0 };
+
+	CHECK_INT(store_at(c, &alice, PASSWORD, T0), 0, "uncountable: stored");
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	none.rlim_max = old.rlim_max;
+	CHECK_INT(setrlimit(RLIMIT_FSIZE, &none), 0, "uncountable: RLIMIT_FSIZE 0");
+	log_reset();
+	CHECK_INT(check_rc(c, &alice, PASSWORD, T0 + 10), ROPC_OFFLINE_REFUSED,
+		  "uncountable: the right password is REFUSED when the attempt cannot be counted");
+	CHECK_CONTAINS(lastwhy, "cannot be counted", "uncountable: why says so");
+	CHECK_INT(check_rc(c, &alice, WRONG, T0 + 11), ROPC_OFFLINE_REFUSED,
+		  "uncountable: a wrong one too");
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(entry_int(c, &alice, "failures"), 0, "uncountable: the entry is unchanged");
+	CHECK_INT(check_rc(c, &alice, PASSWORD, T0 + 12), ROPC_OFFLINE_OK,
+		  "uncountable: with the limit gone, the right password is OK");
+	CHECK_INT(entry_int(c, &alice, "failures"), 0,
+		  "uncountable: a match takes its count back");
+}
+
 /* ---- not root ---------------------------------------------------------------- */
 
 /* Bits of a child's answer. */
@@ -1111,6 +1139,7 @@ main(void)
 	test_malformed();
 	test_truncated();
 	test_lock();
+	test_uncountable();
 	test_not_root();
 
 	tap_remove_tmpdir(base);
