@@ -22,6 +22,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 #include "form.h"
@@ -107,6 +110,7 @@ ropc_http_result_init(struct ropc_http_result *res)
 	res->status = 0;
 	ropc_buf_init(&res->body, ROPC_MAX_RESPONSE);
 	res->error[0] = '\0';
+	res->peer_subject[0] = res->peer_issuer[0] = res->peer_expiry[0] = res->peer_pin[0] = '\0';
 }
 
 void
@@ -191,6 +195,45 @@ ropc_http_post(struct ropc_ctx *ctx, const struct ropc_buf *body,
 		rq.basic_secret = s->client_secret;
 	}
 	return ropc_http_request(ctx, &rq, res);
+}
+
+/* The first certificate of the chain libcurl saw: subject, issuer,
+ * expiry, and the SHA-256 pin of its public key (for ropcctl discover). */
+static void
+peer_info(CURL *h, struct ropc_http_result *res)
+{
+	struct curl_certinfo *ci = NULL;
+	const struct curl_slist *l;
+
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+	    ci->num_of_certs < 1)
+		return;
+	for (l = ci->certinfo[0]; l != NULL; l = l->next) {
+		const char *d = l->data;
+
+		if (strncmp(d, "Subject:", 8) == 0)
+			snprintf(res->peer_subject, sizeof(res->peer_subject), "%s", d + 8);
+		else if (strncmp(d, "Issuer:", 7) == 0)
+			snprintf(res->peer_issuer, sizeof(res->peer_issuer), "%s", d + 7);
+		else if (strncmp(d, "Expire date:", 12) == 0)
+			snprintf(res->peer_expiry, sizeof(res->peer_expiry), "%s", d + 12);
+		else if (strncmp(d, "Cert:", 5) == 0) {
+			BIO *bio = BIO_new_mem_buf(d + 5, -1);
+			X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+			unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+			unsigned int mdlen = 0;
+			int n = x != NULL ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : -1;
+
+			if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) == 1) {
+				int w = snprintf(res->peer_pin, sizeof(res->peer_pin), "sha256//");
+
+				EVP_EncodeBlock((unsigned char *)res->peer_pin + w, md, (int)mdlen);
+			}
+			OPENSSL_free(der);
+			X509_free(x);
+			BIO_free(bio);
+		}
+	}
 }
 
 int
@@ -297,6 +340,8 @@ ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
 	} else {
 		SET(CURLOPT_HTTPGET, 1L);
 	}
+	if (rq->peer)
+		SET(CURLOPT_CERTINFO, 1L);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
 	SET(CURLOPT_WRITEDATA, res);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
@@ -322,6 +367,8 @@ ropc_http_request(struct ropc_ctx *ctx, const struct ropc_http_request *rq,
 	}
 	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status) != CURLE_OK)
 		res->status = 0;
+	if (rq->peer)
+		peer_info(h, res);
 	ropc_debug(ctx, "http: %s %s (%s): curl=%d http=%ld bytes=%zu",
 		   rq->body != NULL ? "POST" : "GET", rq->url, rq->what != NULL ? rq->what : "",
 		   (int)rc, res->status, res->body.len);

@@ -27,6 +27,11 @@ struct ropc_http_result {
 	long status;            /* HTTP status, 0 when none */
 	struct ropc_buf body;   /* raw answer, wiped when freed */
 	char error[256];        /* libcurl's explanation, no secrets */
+	/* With rq->peer (ropcctl discover): the server's certificate. */
+	char peer_subject[256];
+	char peer_issuer[256];
+	char peer_expiry[64];
+	char peer_pin[80];      /* "sha256//<base64>", as pinned_public_key takes it */
 };
 
 /* Start the library once per process (thread-safe).  0 or -1. */
@@ -51,6 +56,7 @@ struct ropc_http_request {
 	const char *bearer;             /* Authorization: Bearer, when set */
 	const char *what;               /* for the debug log: "jwks", ... */
 	long timeout_ms;                /* a tighter bound than timeout, when > 0 */
+	bool peer;                      /* fill the peer_* members of the result */
 };
 
 /* Send rq as ropc_http_post does (same hardening, timeouts and cap);

@@ -9,6 +9,16 @@
 #include <syslog.h>
 #include <security/pam_ext.h>
 
+/* ropcctl's lines: "error: ...", "warning: ...", one per line. */
+ROPC_PRINTF(3, 0) static void
+echo(FILE *f, int prio, const char *fmt, va_list ap)
+{
+	fputs(prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " :
+	      prio == LOG_DEBUG ? "debug: " : "note: ", f);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+}
+
 void
 ropc_log(struct ropc_ctx *ctx, int prio, const char *fmt, ...)
 {
@@ -17,7 +27,10 @@ ropc_log(struct ropc_ctx *ctx, int prio, const char *fmt, ...)
 	if (prio <= LOG_ERR)
 		ctx->errors++;
 	va_start(ap, fmt);
-	pam_vsyslog(ctx->pamh, prio, fmt, ap);
+	if (ctx->echo != NULL)
+		echo(ctx->echo, prio, fmt, ap);
+	else
+		pam_vsyslog(ctx->pamh, prio, fmt, ap);
 	va_end(ap);
 }
 
@@ -29,7 +42,10 @@ ropc_debug(struct ropc_ctx *ctx, const char *fmt, ...)
 	if (!ctx->debug)
 		return;
 	va_start(ap, fmt);
-	pam_vsyslog(ctx->pamh, LOG_DEBUG, fmt, ap);
+	if (ctx->echo != NULL)
+		echo(ctx->echo, LOG_DEBUG, fmt, ap);
+	else
+		pam_vsyslog(ctx->pamh, LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }
 

@@ -1507,6 +1507,108 @@ ropc_settings_free(struct ropc_settings *s)
 	free(s);
 }
 
+/* "<set, N bytes>" or "<not set>" into buf. */
+static const char *
+shown_secret(const char *v, char *buf, size_t size)
+{
+	if (v == NULL)
+		return "<not set>";
+	snprintf(buf, size, "<set, %zu bytes>", strlen(v));
+	return buf;
+}
+
+void
+ropc_settings_each(const struct ropc_settings *s, ropc_setting_fn fn, void *arg)
+{
+	static const char *const auth[] = { "default", "basic", "post", "none" };
+	static const char *const check[] = { "default", "none", "id_token", "jwt",
+					     "introspection" };
+	static const char *const mfa[] = { "deny", "otp", "device" };
+	static const char *const flow[] = { "password", "device" };
+	const char *base = (const char *)s;
+	char buf[1024];
+	size_t i, j;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct opt_def *o = &options[i];
+		const char *v = buf;
+		size_t used = 0;
+
+		buf[0] = '\0';
+		switch (o->type) {
+		case OPT_STRING:
+		case OPT_URL:
+			v = *(char *const *)(const void *)(base + o->offset);
+			if (v == NULL)
+				v = "<not set>";
+			break;
+		case OPT_SECRET:
+		case OPT_PROXY_URL:     /* may hold user:password@ */
+			v = shown_secret(*(char *const *)(const void *)(base + o->offset), buf,
+					 sizeof(buf));
+			break;
+		case OPT_BOOL:
+			v = *(const bool *)(const void *)(base + o->offset) ? "yes" : "no";
+			break;
+		case OPT_NUMBER:
+		case OPT_SECONDS:
+			snprintf(buf, sizeof(buf), "%ld", *(const long *)(const void *)(base + o->offset));
+			break;
+		case OPT_UID:
+			snprintf(buf, sizeof(buf), "%lu",
+				 *(const unsigned long *)(const void *)(base + o->offset));
+			break;
+		case OPT_CASE:
+			v = s->username_claim_insensitive ? "insensitive" : "sensitive";
+			break;
+		case OPT_CLIENT_AUTH:
+			v = auth[s->client_auth];
+			break;
+		case OPT_TOKEN_CHECK:
+			v = check[s->token_check];
+			break;
+		case OPT_MFA:
+			v = mfa[s->mfa];
+			break;
+		case OPT_FLOW:
+			v = flow[s->flow];
+			break;
+		case OPT_ALGS:
+			for (j = 0; j < ROPC_JWS_ALG_COUNT; j++)
+				if (s->allowed_algs[j] && used < sizeof(buf))
+					used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+								 used > 0 ? " " : "",
+								 ropc_jws_alg_name((enum ropc_jws_alg)j));
+			break;
+		case OPT_PARAM:
+			/* Values may be secrets: names and sizes only. */
+			for (j = 0; j < s->n_extra_params && used < sizeof(buf); j++)
+				used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+							 "%s%s=<%zu bytes>", used > 0 ? " " : "",
+							 s->extra_params[j].name,
+							 strlen(s->extra_params[j].value));
+			break;
+		case OPT_CLAIM_RULE:
+			for (j = 0; j < s->n_require_claims && used < sizeof(buf); j++)
+				used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s=%s",
+							 used > 0 ? " " : "",
+							 s->require_claims[j].name,
+							 s->require_claims[j].value);
+			break;
+		case OPT_ERROR_MAP:
+			for (j = 0; j < s->n_error_map && used < sizeof(buf); j++)
+				used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s:%s",
+							 used > 0 ? " | " : "",
+							 ropc_outcome_info(s->error_map[j].outcome)->name,
+							 s->error_map[j].pattern);
+			break;
+		}
+		if (v == buf && buf[0] == '\0')
+			v = "<not set>";
+		fn(arg, o->name, v);
+	}
+}
+
 const char *
 ropc_settings_https_url(const char *v, char **url)
 {

@@ -186,6 +186,17 @@ ROPC_HIDDEN int ropc_settings_load_as(struct ropc_ctx *ctx, int argc,
 
 ROPC_HIDDEN void ropc_settings_free(struct ropc_settings *s);
 
+/*
+ * Every setting of s as text, in the order of the option table (that of
+ * pam_ropc.conf(5)), for ropcctl check: fn(arg, key, value) once per key.
+ * A secret (client_secret, introspection_client_secret, proxy, the values
+ * of extra_param) is never given: value is "<set, N bytes>" or
+ * "<not set>" for it.  Unset strings are "<not set>".
+ */
+typedef void (*ropc_setting_fn)(void *arg, const char *key, const char *value);
+ROPC_HIDDEN void ropc_settings_each(const struct ropc_settings *s, ropc_setting_fn fn,
+				    void *arg);
+
 /* Record that path could not be opened by this unprivileged caller
  * (the first such path is kept, for the log line). */
 ROPC_HIDDEN void ropc_settings_denied(struct ropc_settings *s, const char *path);

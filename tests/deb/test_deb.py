@@ -233,6 +233,8 @@ class Suite:
         listing = run(["dpkg-deb", "-c", self.deb]).stdout.decode()
         for path, what in ((MODULE, "the module in the multiarch PAM directory"),
                            (HELPER, "the helper"),
+                           ("/usr/sbin/ropcctl", "ropcctl"),
+                           ("/usr/share/man/man8/ropcctl.8.gz", "ropcctl(8)"),
                            ("/usr/share/pam-configs/ropc", "the pam-auth-update profile"),
                            ("/usr/share/man/man8/pam_ropc.8.gz", "pam_ropc(8)"),
                            ("/usr/share/man/man8/pam_ropc_helper.8.gz", "pam_ropc_helper(8)"),
@@ -284,6 +286,14 @@ class Suite:
              "minimum_uid=1000" in lines[ropc[0]] and "try_first_pass" in lines[ropc[0]],
              "pam-auth-update --enable ropc: common-auth asks pam_unix, then pam_ropc "
              "(minimum_uid=1000 try_first_pass)", auth)
+        p = run(["/usr/sbin/ropcctl", "check", "--service", "login"])
+        out = p.stdout.decode(errors="replace")
+        t.ok(p.returncode == 0 and
+             re.search(r"common-auth line \d+: auth pam_ropc.so minimum_uid=1000 "
+                       r"try_first_pass", out) is not None and
+             "client_secret = <set, " in out and self.g["CLIENT_SECRET"] not in out,
+             "the installed ropcctl check --service login: the profile's line, fine, no "
+             "secret shown", out[:3000])
         # alice: an IdP user with a local account and no local password.
         self.alice = self.g["DEMO_USER"]
         try:
@@ -367,6 +377,13 @@ class Suite:
                  any('service="login"' in x for x in lines),
                  "pamtester login %s authenticate: the IdP password logs her in through "
                  "common-auth (outcome=success)" % self.alice, "\n".join(lines) + err)
+            p = run(self.ns(["/usr/sbin/ropcctl", "login", self.alice, "--service", "login"]),
+                    input=(g["DEMO_PASSWORD"] + "\n").encode(), timeout=120)
+            out = p.stdout.decode(errors="replace")
+            t.ok(p.returncode == 0 and "outcome: success" in out and
+                 g["DEMO_PASSWORD"] not in out,
+                 "the installed ropcctl login %s --service login: outcome success" % self.alice,
+                 out[:2000])
             rc, lines, err = self.pamtester(self.alice, "not her password")
             t.ok(rc != 0 and self.outcome(lines) == ["invalid_credentials"],
                  "pamtester login: a wrong password is refused (outcome=invalid_credentials)",
