@@ -40,7 +40,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from ropctest import TOP, Syslog, Tap, Workdir, wait_for  # noqa: E402
+from ropctest import TOP, Syslog, Tap, Workdir, free_port, wait_for  # noqa: E402
 
 DEVNS = os.path.join(TOP, "tests", "e2e", "devns.sh")
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
@@ -106,14 +106,6 @@ def restore(top, snap):
             os.chmod(p, mode)
         changed.append("~" + rel)
     return changed
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class State:

@@ -65,7 +65,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -73,7 +72,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ropctest import (MODULE, TOP, Blackhole, Syslog, Tap, TestIdP, Workdir,  # noqa: E402
-                      breaker_forget, make_pki, wait_for)
+                      breaker_forget, free_port, make_pki, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GLEWLWYD = os.path.join(TOP, "tests", "idp", "glewlwyd.sh")
@@ -169,14 +168,6 @@ def run(cmd, timeout=60, check=False, **kw):
         raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode,
                                                    (p.stdout + p.stderr)[-2000:]))
     return p
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((LOOP, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_file(path, text, mode=0o600):

@@ -90,6 +90,15 @@ def wait_for(pred, timeout, what, interval=0.05):
     raise RuntimeError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def free_port(host="127.0.0.1"):
+    """A TCP port nothing listens on at this moment, on host (loopback)."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def make_pki(workdir):
     pki = os.path.join(workdir, "pki")
     subprocess.run([os.path.join(TOP, "tests", "idp", "mkcerts.sh"), pki], check=True)

@@ -13,25 +13,16 @@ Environment: ROPC_BUILDDIR (default ./build), ROPC_CASES=a,b to run some.
 import http.server
 import json
 import os
-import socket
 import ssl
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ropctest import PAM, Pam, Tap, TestIdP, Workdir, make_pki  # noqa: E402
+from ropctest import PAM, Pam, Tap, TestIdP, Workdir, free_port, make_pki  # noqa: E402
 
 PW = "correct horse"
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Suite:

@@ -13,24 +13,15 @@ import os
 import pwd
 import re
 import secrets
-import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ropctest import (BUILD, PAM, Pam, Tap, TestIdP, Workdir, breaker_forget,  # noqa: E402
-                      make_pki)
+                      free_port, make_pki)
 
 ROPCCTL = os.path.join(BUILD, "ropcctl")
 PW = "correct horse"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Suite:
