@@ -17,8 +17,10 @@ end:
   uses Debian's /etc/pam.d/sshd: alice, an IdP user with a local account
   and no local password, logs in with her IdP password;
 - local logins keep working: a local user with a local password, a system
-  account (below minimum_uid) with one, root is never sent to the IdP; the
-  same again with the IdP stopped;
+  account (below minimum_uid) with one, and root, whose password is a
+  test's own in a copy of /etc/shadow mounted over it in the namespace of
+  those runs (the host's file is never touched); root is never sent to
+  the IdP; the same again with the IdP stopped;
 - apt-get purge libpam-ropc: /etc/pam.d is what it was.
 Every PAM run happens in a private mount namespace whose /dev/log is a
 socket of this test (tests/e2e/devns.sh), for the module's log lines.
@@ -161,15 +163,42 @@ class Suite:
         self.tag = secrets.token_hex(3)
 
     # ------------------------------------------------------------- helpers
-    def ns(self, cmd):
-        return ["unshare", "-m", "--propagation", "private", "sh", DEVNS,
-                os.path.join(self.w, "olddev"), self.syslog.path] + cmd
+    def ns(self, cmd, shadow=None):
+        """cmd in a private mount namespace whose /dev/log is the test's;
+        with shadow, a file mounted over /etc/shadow there (root's
+        password for the test, the host's file untouched)."""
+        pre = ["unshare", "-m", "--propagation", "private"]
+        if shadow is not None:
+            pre += ["sh", "-c", 'mount --bind "$1" /etc/shadow && shift && exec "$@"', "ns",
+                    shadow]
+        return pre + ["sh", DEVNS, os.path.join(self.w, "olddev"), self.syslog.path] + cmd
 
-    def pamtester(self, user, password, service="login"):
+    def root_shadow(self):
+        """A copy of /etc/shadow where root's password is a test's own."""
+        self.root_pw = "root " + secrets.token_hex(8)
+        h = run(["openssl", "passwd", "-6", "-stdin"],
+                input=self.root_pw.encode()).stdout.decode().strip()
+        if not h.startswith("$6$"):
+            raise RuntimeError("openssl passwd: no hash")
+        with open("/etc/shadow") as f:
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            f = line.split(":")
+            if f[0] == "root":
+                f[1] = h
+            out.append(":".join(f))
+        path = os.path.join(self.w, "shadow")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(out) + "\n")
+        self.shadow = path
+
+    def pamtester(self, user, password, service="login", shadow=None):
         """pamtester SERVICE USER authenticate, the password on stdin.
         (rc, module log lines)."""
         mark = self.syslog.mark()
-        p = run(self.ns(["pamtester", service, user, "authenticate"]),
+        p = run(self.ns(["pamtester", service, user, "authenticate"], shadow),
                 input=(password + "\n").encode(), timeout=120)
         time.sleep(0.3)      # the datagrams arrive
         lines = [x for _, x in self.syslog.since(mark) if "pam_ropc(" in x]
@@ -295,6 +324,7 @@ class Suite:
         self.local = "ropcdeb%sl" % self.tag
         self.local_pw = "local " + secrets.token_hex(6)
         self.add_user(self.local, self.local_pw)
+        self.root_shadow()
         self.system = "ropcdeb%ss" % self.tag
         self.system_pw = "system " + secrets.token_hex(6)
         self.add_user(self.system, self.system_pw, system=True)
@@ -398,10 +428,15 @@ class Suite:
         t.ok(rc == 0 and lines == [],
              "%s: a system account (uid %d < minimum_uid) logs in with its local password"
              % (when, pwd.getpwnam(self.system).pw_uid), "\n".join(lines) + err)
-        rc, lines, err = self.pamtester("root", "not root's password " + self.tag)
+        rc, lines, err = self.pamtester("root", self.root_pw, shadow=self.shadow)
+        t.ok(rc == 0 and lines == [],
+             "%s: root logs in with its local password (a test's own, in a namespace), "
+             "pam_ropc never asked" % when, "\n".join(lines) + err)
+        rc, lines, err = self.pamtester("root", "not root's password " + self.tag,
+                                        shadow=self.shadow)
         t.ok(rc != 0 and self.outcome(lines) == ["system_account"],
-             "%s: root is checked by pam_unix alone; pam_ropc ignores it (system_account), "
-             "the IdP is never asked" % when, "\n".join(lines) + err)
+             "%s: a wrong password for root: pam_unix refuses, pam_ropc ignores root "
+             "(system_account), the IdP is never asked" % when, "\n".join(lines) + err)
 
     def purge(self):
         t = self.t
