@@ -902,8 +902,8 @@ cmd_login(const char *user, const char *service)
 		printf("log lines:\n");
 		for (i = 0; i < n_log; i++)
 			printf("  <%d> %s\n", log_prio[i], log_lines[i]);
-		printf("PAM environment (the claims the rules looked at are the "
-		       "...CLAIM_ and ...SUB variables):\n");
+		printf("PAM environment (tokens cut; with debug on the line, the log has the "
+		       "claims the rules looked at):\n");
 	}
 	list = pam_getenvlist(pamh);
 	for (i = 0; list != NULL && list[i] != NULL; i++) {

@@ -398,6 +398,20 @@ add_userinfo(struct ropc_ctx *ctx, const struct ropc_tokens *t, struct json_obje
 	return ROPC_OUT_SUCCESS;
 }
 
+/* Append name=<its value, sanitised and cut> to seen (the debug line of
+ * authorize, which ropcctl login shows). */
+static void
+looked_at(struct json_object *claims, const char *name, char *seen, size_t size)
+{
+	char *v = ropc_claims_text(claims, name, 200), shown[260];
+	size_t used = strlen(seen);
+
+	ropc_sanitize(v != NULL ? v : "(absent)", strlen(v != NULL ? v : "(absent)"), shown,
+		      sizeof(shown));
+	snprintf(seen + used, size - used, "%s%s=%s", used > 0 ? " " : "", name, shown);
+	free(v);
+}
+
 /* The rules an admin set on the claims.  On success the detail (what
  * was verified) gets which rules held; on a refusal it says which failed. */
 static enum ropc_outcome
@@ -446,6 +460,20 @@ authorize(struct ropc_ctx *ctx, const struct ropc_tokens *t, struct json_object 
 	}
 	if (s->n_require_claims > 0)
 		note(detail, n, "require_claim holds");
+	if (ctx->debug) {
+		char seen[900] = "";
+
+		if (s->username_claim != NULL)
+			looked_at(claims, s->username_claim, seen, sizeof(seen));
+		if (s->allowed_groups != NULL)
+			looked_at(claims, s->groups_claim, seen, sizeof(seen));
+		for (i = 0; i < s->n_require_claims; i++)
+			looked_at(claims, s->require_claims[i].name, seen, sizeof(seen));
+		if (s->require_scope != NULL)
+			looked_at(claims, "scope", seen, sizeof(seen));
+		if (seen[0] != '\0')
+			ropc_debug(ctx, "verify: the claims the rules looked at: %s", seen);
+	}
 	return ROPC_OUT_SUCCESS;
 }
 

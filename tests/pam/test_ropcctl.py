@@ -214,6 +214,20 @@ class Suite:
         t.ok(p.returncode == 1 and "outcome: invalid_credentials" in p.stdout and
              "PAM_AUTH_ERR" in p.stdout, "login, a wrong password: the outcome, exit 1",
              p.stdout)
+        # With debug on the line, the claims the rules looked at.
+        iss = "https://127.0.0.1:%d/o/rs256" % self.idp.port
+        oidc = self.pam.config("issuer = %s\nca_file = %s\nclient_id = box\n"
+                               "client_secret = %s\ncache_dir = %s\nrequire_local_user = no\n"
+                               "token_check = id_token\nusername_claim = preferred_username\n"
+                               % (iss, self.ca, self.secret, os.path.join(self.w, "cache-l")))
+        with open(os.path.join(self.pamd, "ctl-oidc"), "w") as f:
+            f.write("auth required %s config=%s fail_fast=0 debug\n" % (mod, oidc))
+        p = subprocess.run([ROPCCTL, "--pam-dir", self.pamd, "login", "alice", "--service",
+                            "ctl-oidc"], input=PW + "\n", capture_output=True, text=True,
+                           timeout=60)
+        t.ok("outcome: success" in p.stdout and
+             "verify: the claims the rules looked at: preferred_username=alice" in p.stdout,
+             "login with debug on the line: the claims the rules looked at", p.stdout[-3000:])
         p = login("alice", PW, "--json")
         try:
             j = json.loads(p.stdout)
