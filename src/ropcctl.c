@@ -177,6 +177,8 @@ is_module(const char *path)
 /* The pam_ropc.so lines of service (following @include, include and
  * substack) into lines.  0, or -1 with a message on stderr. */
 static int
+/* Includes nest: the recursion is bounded by MAX_DEPTH. */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 read_service(const char *service, int depth, struct line *lines, int *n)
 {
 	char path[PATH_MAX], buf[4096];
@@ -262,7 +264,6 @@ add_file(struct json_object *files, const char *what, const char *path)
 {
 	struct json_object *o;
 	struct stat st;
-	char shown[64];
 
 	if (path == NULL)
 		return;
@@ -276,6 +277,7 @@ add_file(struct json_object *files, const char *what, const char *path)
 	} else {
 		const struct passwd *pw = getpwuid(st.st_uid);
 		const struct group *gr = getgrgid(st.st_gid);
+		char shown[64];
 
 		snprintf(shown, sizeof(shown), "%04o", (unsigned int)(st.st_mode & 07777));
 		add_str(o, "owner", pw != NULL ? pw->pw_name : "?");
@@ -436,12 +438,12 @@ static void
 down_file(const char *idp, char *out, size_t size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
 
 	if (EVP_Digest(idp, strlen(idp), md, &mdlen, EVP_sha256(), NULL) == 1)
-		for (i = 0; i < mdlen; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		for (unsigned int i = 0; i < mdlen; i++)
+			snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
 	snprintf(out, size, "%s/%s.down", ROPC_BREAKER_DIR, hex);
 }
 
@@ -462,7 +464,7 @@ cache_status(const struct ropc_settings *s)
 	struct json_object *ff = json_object_new_object();
 	struct capture c;
 	const struct passwd *pw;
-	char path[PATH_MAX], when[40], until[40];
+	char path[PATH_MAX], until[40];
 	time_t now = time(NULL);
 	FILE *f;
 	int found = 0;
@@ -507,8 +509,19 @@ cache_status(const struct ropc_settings *s)
 	f = fopen(path, "re");
 	if (f != NULL) {
 		long long since = 0, till = 0;
+		char text[64] = "", *end = NULL;
 
-		if (fscanf(f, "%lld %lld", &since, &till) == 2) {
+		if (fgets(text, sizeof(text), f) != NULL) {
+			errno = 0;
+			since = strtoll(text, &end, 10);
+			if (errno == 0 && end != text && *end == ' ')
+				till = strtoll(end + 1, &end, 10);
+			else
+				since = till = 0;
+		}
+		if (since > 0 && till > 0 && errno == 0 && (*end == '\n' || *end == '\0')) {
+			char when[40];
+
 			fmt_time(since, when, sizeof(when));
 			fmt_time(till, until, sizeof(until));
 			add_str(ff, "state", till > now ? "open" : "closed (the next login probes)");
@@ -907,9 +920,11 @@ cmd_login(const char *user, const char *service)
 	}
 	list = pam_getenvlist(pamh);
 	for (i = 0; list != NULL && list[i] != NULL; i++) {
-		char *eq = strchr(list[i], '='), shown[200];
+		char *eq = strchr(list[i], '=');
 
 		if (eq != NULL) {
+			char shown[200];
+
 			*eq = '\0';
 			shown_value(list[i], eq + 1, shown, sizeof(shown));
 			add_str(env, list[i], shown);
