@@ -868,6 +868,91 @@ shown_value(const char *name, const char *v, char *out, size_t size)
 		snprintf(out, size, "%s", v);
 }
 
+/* One pam.d line with " debug" added when it is a pam_ropc.so line (the
+ * module is the first word after the type and the control). */
+static void
+add_debug(const char *line, FILE *out)
+{
+	char buf[4096], *hash, *tok[MAX_ARGS + 4] = { NULL }, *save = NULL, *t;
+	int nt = 0;
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strcspn(buf, "\n");
+	buf[n] = '\0';
+	hash = strchr(buf, '#');
+	if (hash != NULL)
+		*hash = '\0';
+	fputs(buf, out);
+	for (t = strtok_r(buf, " \t\r", &save); t != NULL && nt < MAX_ARGS + 4;
+	     t = strtok_r(NULL, " \t\r", &save))
+		tok[nt++] = t;
+	if (nt >= 3 && tok[0][0] != '@') {
+		int i = 1;
+
+		if (tok[1][0] == '[')
+			while (i < nt && strchr(tok[i], ']') == NULL)
+				i++;
+		if (i + 1 < nt && is_module(tok[i + 1]))
+			fputs(" debug", out);
+	}
+	fputc('\n', out);
+}
+
+/*
+ * A copy of pam_dir in a new directory, every pam_ropc.so line with debug
+ * added (so that the module's debug line says which claims its rules
+ * looked at; debug changes no decision).  The directory's path into dir,
+ * 0, or -1 (said on stderr).
+ */
+static int
+copy_with_debug(char *dir, size_t size)
+{
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, size, "/tmp/ropcctl.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "ropcctl: cannot make a directory: %s\n", strerror(errno));
+		return -1;
+	}
+	d = opendir(pam_dir);
+	if (d == NULL) {
+		fprintf(stderr, "ropcctl: %s: %s\n", pam_dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char from[PATH_MAX], to[PATH_MAX], line[4096];
+		FILE *in, *out;
+
+		if (e->d_name[0] == '.' || !name_ok(e->d_name))
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", pam_dir, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+		in = fopen(from, "re");
+		if (in == NULL)
+			continue;
+		out = fopen(to, "wxe");
+		if (out == NULL) {
+			fclose(in);
+			continue;
+		}
+		while (fgets(line, sizeof(line), in) != NULL)
+			add_debug(line, out);
+		fclose(in);
+		fclose(out);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+remove_copy(const char *dir)
+{
+	if (empty_dir(dir) >= 0)
+		rmdir(dir);
+}
+
 static int
 cmd_login(const char *user, const char *service)
 {
@@ -876,12 +961,14 @@ cmd_login(const char *user, const char *service)
 	struct json_object *env = json_object_new_object();
 	const char *outcome = NULL;
 	pam_handle_t *pamh = NULL;
-	char **list, name[160];
+	char **list, name[160], copy[64];
 	int rc, arc = -1, i;
 
-	rc = strcmp(pam_dir, "/etc/pam.d") == 0 ? pam_start(service, user, &conv, &pamh) :
-	     pam_start_confdir(service, user, &conv, pam_dir, &pamh);
+	if (copy_with_debug(copy, sizeof(copy)) < 0)
+		return 1;
+	rc = pam_start_confdir(service, user, &conv, copy, &pamh);
 	if (rc != PAM_SUCCESS) {
+		remove_copy(copy);
 		fprintf(stderr, "ropcctl: pam_start: %s\n", pam_strerror(pamh, rc));
 		return 1;
 	}
@@ -906,7 +993,8 @@ cmd_login(const char *user, const char *service)
 	add_str(root, "outcome", outcome);
 	json_object_object_add(root, "log", logs);
 	if (!json_out) {
-		printf("service %s, user %s\n", service, user);
+		printf("service %s, user %s (the service's stack, with debug added to its "
+		       "pam_ropc.so lines)\n", service, user);
 		printf("outcome: %s\n", outcome != NULL ? outcome : "(no pam_ropc line ran)");
 		printf("pam_authenticate: %s (%s)\n", ropc_pam_code_name(rc), pam_strerror(pamh, rc));
 		if (arc >= 0)
@@ -915,8 +1003,7 @@ cmd_login(const char *user, const char *service)
 		printf("log lines:\n");
 		for (i = 0; i < n_log; i++)
 			printf("  <%d> %s\n", log_prio[i], log_lines[i]);
-		printf("PAM environment (tokens cut; with debug on the line, the log has the "
-		       "claims the rules looked at):\n");
+		printf("PAM environment (tokens cut):\n");
 	}
 	list = pam_getenvlist(pamh);
 	for (i = 0; list != NULL && list[i] != NULL; i++) {
@@ -940,6 +1027,7 @@ cmd_login(const char *user, const char *service)
 		print_json(root);
 	json_object_put(root);
 	pam_end(pamh, rc);
+	remove_copy(copy);
 	for (i = 0; i < n_log; i++)
 		free(log_lines[i]);
 	return rc == PAM_SUCCESS && arc == PAM_SUCCESS ? 0 : 1;

@@ -214,20 +214,24 @@ class Suite:
         t.ok(p.returncode == 1 and "outcome: invalid_credentials" in p.stdout and
              "PAM_AUTH_ERR" in p.stdout, "login, a wrong password: the outcome, exit 1",
              p.stdout)
-        # With debug on the line, the claims the rules looked at.
+        # The claims the rules looked at: ropcctl adds debug to the lines.
         iss = "https://127.0.0.1:%d/o/rs256" % self.idp.port
         oidc = self.pam.config("issuer = %s\nca_file = %s\nclient_id = box\n"
                                "client_secret = %s\ncache_dir = %s\nrequire_local_user = no\n"
                                "token_check = id_token\nusername_claim = preferred_username\n"
                                % (iss, self.ca, self.secret, os.path.join(self.w, "cache-l")))
         with open(os.path.join(self.pamd, "ctl-oidc"), "w") as f:
-            f.write("auth required %s config=%s fail_fast=0 debug\n" % (mod, oidc))
+            f.write("auth [success=done default=die] %s config=%s fail_fast=0 # no debug\n"
+                    % (mod, oidc))
         p = subprocess.run([ROPCCTL, "--pam-dir", self.pamd, "login", "alice", "--service",
                             "ctl-oidc"], input=PW + "\n", capture_output=True, text=True,
                            timeout=60)
         t.ok("outcome: success" in p.stdout and
              "verify: the claims the rules looked at: preferred_username=alice" in p.stdout,
-             "login with debug on the line: the claims the rules looked at", p.stdout[-3000:])
+             "login: the claims the rules looked at (ropcctl adds debug to the module's lines)",
+             p.stdout[-3000:])
+        t.eq(sorted(n for n in os.listdir("/tmp") if n.startswith("ropcctl.")), [],
+             "login: the stack's copy in /tmp is gone")
         p = login("alice", PW, "--json")
         try:
             j = json.loads(p.stdout)
