@@ -268,6 +268,7 @@ class Suite:
         t = self.t
         self.config(self.idp.url("password", "delay=3"))
         svc = self.service()
+        before = len(self.idp.requests())
         p = self.pam(svc, self.alice, background=True)
         seen = {}
 
@@ -289,7 +290,11 @@ class Suite:
                 except OSError:
                     continue
             return False
+        # Look once the IdP has the request: the helper is then waiting for
+        # the answer, long past its start (a look right after exec would
+        # see it before it drops its privileges).
         try:
+            wait_for(lambda: len(self.idp.requests()) > before, 20, "the helper's request")
             wait_for(find, 10, "the helper to run")
         except RuntimeError:
             pass
