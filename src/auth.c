@@ -781,6 +781,29 @@ ask(struct ropc_ctx *ctx, struct attempt *a, const char *idp_user, const char *p
 	offline_step(ctx, a, idp_user, password, v, id);
 }
 
+/* Whether the settings need more of the person than a password: a code or
+ * the device flow, which pam_ropc_helper has no conversation for. */
+static bool
+needs_conversation(const struct ropc_settings *s)
+{
+	return s->flow == ROPC_FLOW_DEVICE || s->otp_param != NULL || s->otp_append;
+}
+
+/* Root and system accounts are never sent to the IdP: true (decided
+ * system_account) when pw's uid is below minimum_uid. */
+static bool
+system_account(struct ropc_ctx *ctx, struct attempt *a, const struct passwd *pw)
+{
+	char d[96];
+
+	if (pw == NULL || (unsigned long)pw->pw_uid >= ctx->settings->minimum_uid)
+		return false;
+	snprintf(d, sizeof(d), "local uid %lu is below minimum_uid %lu",
+		 (unsigned long)pw->pw_uid, ctx->settings->minimum_uid);
+	decide(a, ROPC_OUT_SYSTEM_ACCOUNT, d);
+	return true;
+}
+
 /* Steps 4 and 5 for a caller that is not root: pam_ropc_helper asks the
  * IdP (or the offline cache) with the settings only root may read, and
  * its exit status is the outcome. */
@@ -829,8 +852,7 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 	/* Not root, and the helper reads what this caller may not: the
 	 * local steps (who, the password) run here, the rest there. */
 	via_helper = settings_rc == PAM_AUTHINFO_UNAVAIL;
-	if (via_helper && (ctx->settings->flow == ROPC_FLOW_DEVICE ||
-			   ctx->settings->otp_param != NULL || ctx->settings->otp_append)) {
+	if (via_helper && needs_conversation(ctx->settings)) {
 		decide(&a, ROPC_OUT_UNAVAILABLE, "not root, and the settings ask for a code or the "
 		       "device flow, which pam_ropc_helper cannot do");
 		goto done;
@@ -866,14 +888,8 @@ ropc_authenticate(struct ropc_ctx *ctx, int settings_rc, enum ropc_outcome *outc
 	/* Root and system accounts are never sent to the IdP: whoever owns an
 	 * IdP account of that name must not become them.  No prompt: the
 	 * modules after this one (pam_unix) handle them. */
-	if (pw != NULL && (unsigned long)pw->pw_uid < ctx->settings->minimum_uid) {
-		char d[96];
-
-		snprintf(d, sizeof(d), "local uid %lu is below minimum_uid %lu",
-			 (unsigned long)pw->pw_uid, ctx->settings->minimum_uid);
-		decide(&a, ROPC_OUT_SYSTEM_ACCOUNT, d);
+	if (system_account(ctx, &a, pw))
 		goto done;
-	}
 	if (refused_user == NULL && ctx->settings->require_local_user) {
 		if (pw == NULL) {
 			refused_user = "no local account (require_local_user)";
@@ -1101,7 +1117,7 @@ ropc_authenticate_helper(struct ropc_ctx *ctx, int settings_rc, const char *user
 	} else if (settings_rc != PAM_SUCCESS) {
 		decide(&a, ROPC_OUT_MISCONFIGURED,
 		       "settings refused; see the config: lines before this one");
-	} else if (s->flow == ROPC_FLOW_DEVICE || s->otp_param != NULL || s->otp_append) {
+	} else if (needs_conversation(s)) {
 		decide(&a, ROPC_OUT_UNAVAILABLE,
 		       "the settings ask for a code or the device flow, which need a conversation "
 		       "that pam_ropc_helper does not have");
@@ -1109,12 +1125,8 @@ ropc_authenticate_helper(struct ropc_ctx *ctx, int settings_rc, const char *user
 		decide(&a, ROPC_OUT_UNKNOWN_USER, why);
 	} else if ((pw = getpwnam(user)) == NULL) {
 		decide(&a, ROPC_OUT_UNKNOWN_USER, "no local account");
-	} else if ((unsigned long)pw->pw_uid < s->minimum_uid) {
-		char d[96];
-
-		snprintf(d, sizeof(d), "local uid %lu is below minimum_uid %lu",
-			 (unsigned long)pw->pw_uid, s->minimum_uid);
-		decide(&a, ROPC_OUT_SYSTEM_ACCOUNT, d);
+	} else if (system_account(ctx, &a, pw)) {
+		/* decided */
 	} else if ((why = ropc_password_check(password)) != NULL) {
 		decide(&a, ROPC_OUT_REJECTED_INPUT, why);
 	} else if ((name = strdup(pw->pw_name)) == NULL ||

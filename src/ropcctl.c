@@ -35,7 +35,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "breaker.h"
 #include "cache.h"
@@ -433,18 +432,16 @@ idp_of(const struct ropc_settings *s)
 	return s->issuer != NULL ? s->issuer : s->token_endpoint;
 }
 
-/* The breaker's file for the IdP: dir/<sha256 hex>.down into out. */
+/* The breaker's file for the IdP: dir/<sha256 hex>.down into out, named
+ * as breaker.c names it (ropc_cache_name's hash, not its ".json"). */
 static void
 down_file(const char *idp, char *out, size_t size)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+	char name[80] = "";
 
-	if (EVP_Digest(idp, strlen(idp), md, &mdlen, EVP_sha256(), NULL) == 1)
-		for (unsigned int i = 0; i < mdlen; i++)
-			snprintf(hex + (size_t)2 * i, 3, "%02x", md[i]);
-	snprintf(out, size, "%s/%s.down", ROPC_BREAKER_DIR, hex);
+	if (ropc_cache_name(idp, name, sizeof(name)) == 0 && strlen(name) > 5)
+		name[strlen(name) - 5] = '\0';
+	snprintf(out, size, "%s/%s.down", ROPC_BREAKER_DIR, name);
 }
 
 static void
